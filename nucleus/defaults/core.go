@@ -63,11 +63,19 @@ func Namespace(ns *corev1.Namespace) {
 	}
 }
 
-// Secret applies upstream's secret defaults.
+// Secret applies upstream's secret defaults and, as upstream's conversion
+// does, merges the write-only stringData into data.
 func Secret(s *corev1.Secret) {
 	if s.Type == "" {
 		s.Type = corev1.SecretTypeOpaque
 	}
+	if len(s.StringData) > 0 && s.Data == nil {
+		s.Data = make(map[string][]byte, len(s.StringData))
+	}
+	for k, v := range s.StringData {
+		s.Data[k] = []byte(v)
+	}
+	s.StringData = nil
 }
 
 // Endpoints applies upstream's endpoints defaults.
@@ -178,20 +186,5 @@ func ValidatingAdmissionPolicy(p *admissionregistrationv1.ValidatingAdmissionPol
 	if p.Spec.FailurePolicy == nil {
 		p.Spec.FailurePolicy = ptr.To(admissionregistrationv1.Fail)
 	}
-	if mc := p.Spec.MatchConstraints; mc != nil {
-		if mc.MatchPolicy == nil {
-			mc.MatchPolicy = ptr.To(admissionregistrationv1.Equivalent)
-		}
-		if mc.NamespaceSelector == nil {
-			mc.NamespaceSelector = &metav1.LabelSelector{}
-		}
-		if mc.ObjectSelector == nil {
-			mc.ObjectSelector = &metav1.LabelSelector{}
-		}
-		for i := range mc.ResourceRules {
-			if mc.ResourceRules[i].Scope == nil {
-				mc.ResourceRules[i].Scope = ptr.To(admissionregistrationv1.AllScopes)
-			}
-		}
-	}
+	MatchResources(p.Spec.MatchConstraints)
 }

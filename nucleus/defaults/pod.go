@@ -101,6 +101,13 @@ func Container(c *corev1.Container, hostNetwork bool) {
 	for _, p := range []*corev1.Probe{c.LivenessProbe, c.ReadinessProbe, c.StartupProbe} {
 		Probe(p)
 	}
+	if l := c.Lifecycle; l != nil {
+		for _, h := range []*corev1.LifecycleHandler{l.PostStart, l.PreStop} {
+			if h != nil {
+				HTTPGetAction(h.HTTPGet)
+			}
+		}
+	}
 }
 
 // ImagePullPolicy is Always for images without a tag or tagged latest and
@@ -134,16 +141,23 @@ func Probe(p *corev1.Probe) {
 	if p.FailureThreshold == 0 {
 		p.FailureThreshold = 3
 	}
-	if p.HTTPGet != nil {
-		if p.HTTPGet.Path == "" {
-			p.HTTPGet.Path = "/"
-		}
-		if p.HTTPGet.Scheme == "" {
-			p.HTTPGet.Scheme = corev1.URISchemeHTTP
-		}
-	}
+	HTTPGetAction(p.HTTPGet)
 	if p.GRPC != nil && p.GRPC.Service == nil {
 		p.GRPC.Service = ptr.To("")
+	}
+}
+
+// HTTPGetAction applies upstream's defaults to the HTTP action of a probe
+// or lifecycle hook: path "/" and scheme HTTP.
+func HTTPGetAction(a *corev1.HTTPGetAction) {
+	if a == nil {
+		return
+	}
+	if a.Path == "" {
+		a.Path = "/"
+	}
+	if a.Scheme == "" {
+		a.Scheme = corev1.URISchemeHTTP
 	}
 }
 

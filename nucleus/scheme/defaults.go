@@ -40,4 +40,13 @@ func registerDefaults(s *runtime.Scheme) {
 	add(&admissionregistrationv1.ValidatingAdmissionPolicy{}, func(o runtime.Object) {
 		defaults.ValidatingAdmissionPolicy(o.(*admissionregistrationv1.ValidatingAdmissionPolicy))
 	})
+	add(&admissionregistrationv1.ValidatingAdmissionPolicyBinding{}, func(o runtime.Object) {
+		defaults.ValidatingAdmissionPolicyBinding(o.(*admissionregistrationv1.ValidatingAdmissionPolicyBinding))
+	})
+	add(&admissionregistrationv1.MutatingAdmissionPolicy{}, func(o runtime.Object) {
+		defaults.MutatingAdmissionPolicy(o.(*admissionregistrationv1.MutatingAdmissionPolicy))
+	})
+	add(&admissionregistrationv1.MutatingAdmissionPolicyBinding{}, func(o runtime.Object) {
+		defaults.MutatingAdmissionPolicyBinding(o.(*admissionregistrationv1.MutatingAdmissionPolicyBinding))
+	})
 }

@@ -69,4 +69,15 @@ type Definition[T Object] struct {
 	Status bool
 	// AllowCreateOnUpdate lets PUT create a missing object.
 	AllowCreateOnUpdate bool
+
+	// GracefulDelete, when set, makes deletion graceful: it sets
+	// options.GracePeriodSeconds and returns true when the object should
+	// get a deletionTimestamp instead of being removed at once (see
+	// rest.RESTGracefulDeleteStrategy).
+	GracefulDelete func(ctx context.Context, obj T, options *metav1.DeleteOptions) bool
+	// DeleteDuringUpdate, when set, vetoes the removal of an object being
+	// deleted whose last metadata finalizer an update drops: the object is
+	// removed only if it returns true (namespaces also wait for their spec
+	// finalizers).
+	DeleteDuringUpdate func(obj T) bool
 }

@@ -91,6 +91,15 @@ func New[T Object](def *Definition[T], typer runtime.ObjectTyper, groupVersion s
 		DeleteStrategy:            strategy,
 		ResetFieldsStrategy:       strategy,
 	}
+	if def.GracefulDelete != nil {
+		s.DeleteStrategy = GracefulStrategy[T]{Strategy: strategy}
+	}
+	if def.DeleteDuringUpdate != nil {
+		s.ShouldDeleteDuringUpdate = func(_ context.Context, _ string, obj, _ runtime.Object) bool {
+			o, ok := obj.(T)
+			return ok && def.DeleteDuringUpdate(o)
+		}
+	}
 	if def.Row != nil {
 		s.TableConvertor = tableConvertor[T]{def: def}
 	}

@@ -6,6 +6,7 @@ import (
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	genericvalidation "k8s.io/apimachinery/pkg/api/validation"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/registry/rest"
@@ -119,6 +120,19 @@ func (s Strategy[T]) nameValidation() genericvalidation.ValidateNameFunc {
 		return s.def.NameValidation
 	}
 	return genericvalidation.NameIsDNSSubdomain
+}
+
+// GracefulStrategy is the delete strategy of a Definition with
+// GracefulDelete.
+type GracefulStrategy[T Object] struct {
+	Strategy[T]
+}
+
+var _ rest.RESTGracefulDeleteStrategy = GracefulStrategy[Object]{}
+
+// CheckGracefulDelete asks the Definition how gracefully to delete obj.
+func (s GracefulStrategy[T]) CheckGracefulDelete(ctx context.Context, obj runtime.Object, options *metav1.DeleteOptions) bool {
+	return s.def.GracefulDelete(ctx, obj.(T), options)
 }
 
 // StatusStrategy implements updates through the status subresource: only the

@@ -5,5 +5,6 @@ import "github.com/strata-dev/strata/nucleus/registry/store"
 
 // Install adds the storage of coordination.k8s.io/v1 Leases to r.
 func Install(r store.Resources, d store.Deps) error {
-	return nil
+	_, err := store.Add(r, "leases", Definition, d)
+	return err
 }

@@ -5,5 +5,6 @@ import "github.com/strata-dev/strata/nucleus/registry/store"
 
 // Install adds the storage of core v1 ServiceAccounts to r.
 func Install(r store.Resources, d store.Deps) error {
-	return nil
+	_, err := store.Add(r, "serviceaccounts", Definition, d)
+	return err
 }
