@@ -55,8 +55,7 @@ func ensureBootstrapObjects(ctx context.Context, client kubernetes.Interface, ex
 				TargetPort: intstr.FromInt32(int32(extra.SecurePort))}},
 		},
 	}
-	if _, err := client.CoreV1().Services(metav1.NamespaceDefault).Create(ctx, svc, metav1.CreateOptions{}); err != nil &&
-		!apierrors.IsAlreadyExists(err) && !apierrors.IsNotFound(err) {
+	if _, err := client.CoreV1().Services(metav1.NamespaceDefault).Create(ctx, svc, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("creating the kubernetes service: %w", err)
 	}
 	return nil
