@@ -21,11 +21,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
 	apimachineryversion "k8s.io/apimachinery/pkg/version"
-	"k8s.io/apiserver/pkg/authentication/authenticator"
-	"k8s.io/apiserver/pkg/authentication/group"
-	"k8s.io/apiserver/pkg/authentication/request/anonymous"
-	"k8s.io/apiserver/pkg/authentication/request/union"
-	x509request "k8s.io/apiserver/pkg/authentication/request/x509"
 	"k8s.io/apiserver/pkg/endpoints/discovery/aggregated"
 	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
@@ -173,13 +168,29 @@ func (o *Options) Config(ctx context.Context, etcdServers []string) (*server.Con
 		return nil, fmt.Errorf("configuring serving on %s:%d: %w", o.BindAddress, o.SecurePort, err)
 	}
 
+	// Clients of the server itself, through the privileged loopback
+	// connection: informers for authenticators, authorizers and admission.
+	client, err := kubernetes.NewForConfig(genericConfig.LoopbackClientConfig)
+	if err != nil {
+		return nil, err
+	}
+	dynamicClient, err := dynamic.NewForConfig(genericConfig.LoopbackClientConfig)
+	if err != nil {
+		return nil, err
+	}
+	genericConfig.SharedInformerFactory = informers.NewSharedInformerFactory(client, 10*time.Minute)
+
 	clientCA, err := dynamiccertificates.NewDynamicCAContentFromFile("client-ca", dir.CACertFile())
 	if err != nil {
 		return nil, err
 	}
 	genericConfig.SecureServing.ClientCA = clientCA
-	genericConfig.Authentication.Authenticator = newAuthenticator(clientCA)
-	genericConfig.Authorization.Authorizer = server.BootstrapAuthorizer
+	if err := o.applyAuthentication(genericConfig, clientCA); err != nil {
+		return nil, err
+	}
+	if err := o.applyAuthorization(genericConfig); err != nil {
+		return nil, err
+	}
 	genericapiserver.AuthorizeClientBearerToken(genericConfig.LoopbackClientConfig, &genericConfig.Authentication, &genericConfig.Authorization)
 
 	namer := openapinamer.NewDefinitionNamer(scheme.External)
@@ -202,18 +213,8 @@ func (o *Options) Config(ctx context.Context, etcdServers []string) (*server.Con
 		return nil, err
 	}
 
-	client, err := kubernetes.NewForConfig(genericConfig.LoopbackClientConfig)
-	if err != nil {
+	if err := o.applyAdmission(genericConfig, client, dynamicClient); err != nil {
 		return nil, err
-	}
-	dynamicClient, err := dynamic.NewForConfig(genericConfig.LoopbackClientConfig)
-	if err != nil {
-		return nil, err
-	}
-	genericConfig.SharedInformerFactory = informers.NewSharedInformerFactory(client, 10*time.Minute)
-	admission := genericoptions.NewAdmissionOptions()
-	if err := admission.ApplyTo(&genericConfig.Config, genericConfig.SharedInformerFactory, client, dynamicClient, utilfeature.DefaultFeatureGate, genericConfig.EffectiveVersion); err != nil {
-		return nil, fmt.Errorf("configuring admission: %w", err)
 	}
 
 	extensions, err := o.apiExtensionsConfig(genericConfig, etcdOptions)
@@ -277,13 +278,6 @@ func definitions(ref common.ReferenceCallback) map[string]common.OpenAPIDefiniti
 		}
 	}
 	return defs
-}
-
-func newAuthenticator(clientCA dynamiccertificates.CAContentProvider) authenticator.Request {
-	certs := x509request.NewDynamic(clientCA.VerifyOptions, x509request.CommonNameUserConversion)
-	// As upstream: a presented but invalid credential fails the request;
-	// only requests without any become system:anonymous.
-	return union.NewFailOnError(group.NewAuthenticatedGroupAdder(certs), anonymous.NewAuthenticator(nil))
 }
 
 // nucleusVersion reports the Kubernetes version with Strata's build metadata.

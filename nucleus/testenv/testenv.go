@@ -45,12 +45,14 @@ package testenv
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -64,6 +66,7 @@ import (
 	"github.com/strata-dev/strata/nucleus"
 	"github.com/strata-dev/strata/nucleus/etcd"
 	"github.com/strata-dev/strata/nucleus/options"
+	"github.com/strata-dev/strata/nucleus/pki"
 )
 
 // DefaultStartTimeout bounds how long New and Start wait for /readyz.
@@ -366,4 +369,36 @@ func freePort() (int, error) {
 
 func isAddrInUse(err error) bool {
 	return errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "address already in use")
+}
+
+// UserConfig returns a client configuration that authenticates as user in
+// groups with a client certificate signed by the cluster CA, and no other
+// credential. Unlike Config it carries no privileges of its own: what the
+// user may do is up to the authorizers.
+func (e *Env) UserConfig(user string, groups ...string) (*rest.Config, error) {
+	dir := pki.Dir(filepath.Join(e.DataDir, "pki"))
+	ca, err := dir.EnsureCA()
+	if err != nil {
+		return nil, err
+	}
+	name := fmt.Sprintf("testenv-user-%x", sha256.Sum256([]byte(user+"\x00"+strings.Join(groups, "\x00"))))
+	if err := dir.WriteClientCert(ca, name, user, groups); err != nil {
+		return nil, err
+	}
+	return e.AnonymousConfig(func(c *rest.Config) {
+		c.CertFile = dir.CertFile(name)
+		c.KeyFile = dir.KeyFile(name)
+	}), nil
+}
+
+// AnonymousConfig returns a client configuration that trusts the server but
+// presents no credential, adjusted by each of with (e.g. to add a bearer
+// token).
+func (e *Env) AnonymousConfig(with ...func(*rest.Config)) *rest.Config {
+	c := rest.AnonymousClientConfig(e.Config)
+	c.QPS, c.Burst = e.Config.QPS, e.Config.Burst
+	for _, f := range with {
+		f(c)
+	}
+	return c
 }
