@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -36,6 +37,7 @@ import (
 	"k8s.io/kube-openapi/pkg/common"
 	netutils "k8s.io/utils/net"
 
+	"github.com/strata-dev/strata/nucleus/controllers"
 	"github.com/strata-dev/strata/nucleus/generated/openapi"
 	"github.com/strata-dev/strata/nucleus/pki"
 	"github.com/strata-dev/strata/nucleus/scheme"
@@ -62,6 +64,8 @@ type Options struct {
 	ServiceNodePortRange string
 	// ExtraSANs are additional names for the serving certificate.
 	ExtraSANs []string
+	// Controllers selects the control loops run inside the nucleus.
+	Controllers []string
 }
 
 // NewOptions returns the defaults.
@@ -74,6 +78,7 @@ func NewOptions() *Options {
 		EtcdPrefix:            "/registry",
 		ServiceClusterIPRange: "10.96.0.0/12",
 		ServiceNodePortRange:  "30000-32767",
+		Controllers:           []string{"*"},
 	}
 }
 
@@ -87,6 +92,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.EtcdPrefix, "etcd-prefix", o.EtcdPrefix, "Key prefix of all objects in etcd.")
 	fs.StringVar(&o.ServiceClusterIPRange, "service-cluster-ip-range", o.ServiceClusterIPRange, "CIDR range Service cluster IPs are allocated from.")
 	fs.StringVar(&o.ServiceNodePortRange, "service-node-port-range", o.ServiceNodePortRange, "Port range Service node ports are allocated from.")
+	fs.StringSliceVar(&o.Controllers, "controllers", o.Controllers, "Control loops to run inside the nucleus: '*' runs all, 'foo' runs foo, '-foo' turns foo off. Known: "+strings.Join(controllers.Known(), ", ")+".")
 	fs.StringSliceVar(&o.ExtraSANs, "tls-san", o.ExtraSANs, "Extra DNS names or IPs for the serving certificate.")
 }
 
@@ -100,6 +106,9 @@ func (o *Options) Validate() error {
 	}
 	if _, err := utilnet.ParsePortRange(o.ServiceNodePortRange); err != nil {
 		return fmt.Errorf("--service-node-port-range %q: %w", o.ServiceNodePortRange, err)
+	}
+	if err := controllers.ValidateSelection(o.Controllers); err != nil {
+		return fmt.Errorf("--controllers: %w", err)
 	}
 	if o.SecurePort < 0 || o.SecurePort > 65535 {
 		return fmt.Errorf("--secure-port %d is not a port", o.SecurePort)
@@ -154,6 +163,10 @@ func (o *Options) Config(ctx context.Context, etcdServers []string) (*server.Con
 		return nil, err
 	}
 	dir := o.PKIDir()
+	rootCA, err := os.ReadFile(dir.CACertFile())
+	if err != nil {
+		return nil, err
+	}
 
 	genericConfig := genericapiserver.NewRecommendedConfig(scheme.Codecs)
 	genericConfig.EffectiveVersion = effectiveVersion()
@@ -237,6 +250,8 @@ func (o *Options) Config(ctx context.Context, etcdServers []string) (*server.Con
 			Etcd:           etcdClient,
 			EtcdPrefix:     o.EtcdPrefix,
 			APIExtensions:  extensions,
+			Controllers:    o.Controllers,
+			RootCA:         rootCA,
 		},
 	}, nil
 }

@@ -30,6 +30,12 @@ type ExtraConfig struct {
 	// APIExtensions configures the custom resource server the nucleus
 	// delegates to.
 	APIExtensions *apiextensionsapiserver.Config
+	// Controllers selects the control loops run inside the nucleus (see
+	// package controllers); empty runs none.
+	Controllers []string
+	// RootCA is the CA bundle published to every namespace for clients in
+	// pods.
+	RootCA []byte
 }
 
 // Config is the nucleus' configuration.

@@ -8,6 +8,9 @@ import (
 	openapiv3controller "k8s.io/apiextensions-apiserver/pkg/controller/openapiv3"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 
+	"github.com/strata-dev/strata/nucleus/controllers"
+	// The controllers the nucleus runs.
+	_ "github.com/strata-dev/strata/nucleus/controllers/all"
 	"github.com/strata-dev/strata/nucleus/crdgroups"
 	"github.com/strata-dev/strata/nucleus/strategicpatch"
 )
@@ -55,6 +58,15 @@ func (c CompletedConfig) New() (*Nucleus, error) {
 	s.AddPostStartHookOrDie("strata-bootstrap", func(ctx genericapiserver.PostStartHookContext) error {
 		return bootstrap(ctx, ctx.LoopbackClientConfig, c.ExtraConfig)
 	})
+	if len(c.ExtraConfig.Controllers) > 0 {
+		s.AddPostStartHookOrDie("strata-controllers", func(ctx genericapiserver.PostStartHookContext) error {
+			cc, err := controllers.NewContext(ctx.LoopbackClientConfig, c.ExtraConfig.RootCA)
+			if err != nil {
+				return err
+			}
+			return controllers.Run(ctx, cc, c.ExtraConfig.Controllers)
+		})
+	}
 	return n, nil
 }
 
