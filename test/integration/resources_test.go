@@ -420,3 +420,8 @@ func poll(t testing.TB, timeout time.Duration, what string, cond func(ctx contex
 		t.Fatalf("waiting for %s: %v", what, err)
 	}
 }
+
+// pollErr waits until cond is true and returns the error if it never is.
+func pollErr(timeout time.Duration, cond func(ctx context.Context) (bool, error)) error {
+	return wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, timeout, true, cond)
+}

@@ -18,6 +18,7 @@ package garbagecollector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -258,10 +259,18 @@ func (gc *Collector) nodeFor(ref metav1.OwnerReference, namespace string) (node,
 	}
 	n := node{gvr: mapping.Resource, name: ref.Name, uid: ref.UID}
 	if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
+		if namespace == "" {
+			return node{}, errNamespacedOwnerOfClusterObject
+		}
 		n.namespace = namespace
 	}
 	return n, nil
 }
+
+// errNamespacedOwnerOfClusterObject: a cluster-scoped object names a
+// namespaced owner. As upstream, such a reference cannot be resolved and
+// the object is never collected through it.
+var errNamespacedOwnerOfClusterObject = errors.New("a cluster-scoped object cannot have a namespaced owner")
 
 // lookup reads n live; it returns nil when n is gone or was replaced by an
 // object with another UID.
@@ -329,6 +338,9 @@ func (gc *Collector) attemptToDeleteItem(ctx context.Context, n node) error {
 // ownerState looks an owner up.
 func (gc *Collector) ownerState(ctx context.Context, ref metav1.OwnerReference, namespace string) (ownerState, error) {
 	owner, err := gc.nodeFor(ref, namespace)
+	if errors.Is(err, errNamespacedOwnerOfClusterObject) {
+		return ownerSolid, nil
+	}
 	if err != nil {
 		// The owner's kind cannot be resolved (yet): retry later rather
 		// than delete on a guess.
