@@ -66,19 +66,23 @@ type Options struct {
 	ExtraSANs []string
 	// Controllers selects the control loops run inside the nucleus.
 	Controllers []string
+	// NodeMonitorGracePeriod is how long a node may go without a heartbeat
+	// before it is marked unreachable.
+	NodeMonitorGracePeriod time.Duration
 }
 
 // NewOptions returns the defaults.
 func NewOptions() *Options {
 	return &Options{
-		DataDir:               "/var/lib/strata",
-		BindAddress:           "0.0.0.0",
-		SecurePort:            6443,
-		AdvertiseAddress:      "127.0.0.1",
-		EtcdPrefix:            "/registry",
-		ServiceClusterIPRange: "10.96.0.0/12",
-		ServiceNodePortRange:  "30000-32767",
-		Controllers:           []string{"*"},
+		DataDir:                "/var/lib/strata",
+		BindAddress:            "0.0.0.0",
+		SecurePort:             6443,
+		AdvertiseAddress:       "127.0.0.1",
+		EtcdPrefix:             "/registry",
+		ServiceClusterIPRange:  "10.96.0.0/12",
+		ServiceNodePortRange:   "30000-32767",
+		Controllers:            []string{"*"},
+		NodeMonitorGracePeriod: 40 * time.Second,
 	}
 }
 
@@ -93,6 +97,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ServiceClusterIPRange, "service-cluster-ip-range", o.ServiceClusterIPRange, "CIDR range Service cluster IPs are allocated from.")
 	fs.StringVar(&o.ServiceNodePortRange, "service-node-port-range", o.ServiceNodePortRange, "Port range Service node ports are allocated from.")
 	fs.StringSliceVar(&o.Controllers, "controllers", o.Controllers, "Control loops to run inside the nucleus: '*' runs all, 'foo' runs foo, '-foo' turns foo off. Known: "+strings.Join(controllers.Known(), ", ")+".")
+	fs.DurationVar(&o.NodeMonitorGracePeriod, "node-monitor-grace-period", o.NodeMonitorGracePeriod, "How long a node may go without renewing its Lease before its Ready condition becomes Unknown and its pods are evicted after their toleration seconds.")
 	fs.StringSliceVar(&o.ExtraSANs, "tls-san", o.ExtraSANs, "Extra DNS names or IPs for the serving certificate.")
 }
 
@@ -252,6 +257,8 @@ func (o *Options) Config(ctx context.Context, etcdServers []string) (*server.Con
 			APIExtensions:  extensions,
 			Controllers:    o.Controllers,
 			RootCA:         rootCA,
+
+			NodeMonitorGracePeriod: o.NodeMonitorGracePeriod,
 		},
 	}, nil
 }

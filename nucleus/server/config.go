@@ -7,6 +7,7 @@ package server
 import (
 	"fmt"
 	"net"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	apiextensionsapiserver "k8s.io/apiextensions-apiserver/pkg/apiserver"
@@ -36,6 +37,9 @@ type ExtraConfig struct {
 	// RootCA is the CA bundle published to every namespace for clients in
 	// pods.
 	RootCA []byte
+	// NodeMonitorGracePeriod is how long a node may stay silent before it
+	// is marked unreachable.
+	NodeMonitorGracePeriod time.Duration
 }
 
 // Config is the nucleus' configuration.

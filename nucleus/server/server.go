@@ -60,7 +60,7 @@ func (c CompletedConfig) New() (*Nucleus, error) {
 	})
 	if len(c.ExtraConfig.Controllers) > 0 {
 		s.AddPostStartHookOrDie("strata-controllers", func(ctx genericapiserver.PostStartHookContext) error {
-			cc, err := controllers.NewContext(ctx.LoopbackClientConfig, c.ExtraConfig.RootCA)
+			cc, err := controllers.NewContext(ctx.LoopbackClientConfig, c.ExtraConfig.RootCA, c.ExtraConfig.NodeMonitorGracePeriod)
 			if err != nil {
 				return err
 			}
