@@ -12,6 +12,8 @@ import (
 	apiextensionsapiserver "k8s.io/apiextensions-apiserver/pkg/apiserver"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
 	genericapiserver "k8s.io/apiserver/pkg/server"
+
+	"github.com/strata-dev/strata/nucleus/authentication"
 )
 
 // ExtraConfig is what the nucleus needs beyond the generic server.
@@ -30,6 +32,9 @@ type ExtraConfig struct {
 	// APIExtensions configures the custom resource server the nucleus
 	// delegates to.
 	APIExtensions *apiextensionsapiserver.Config
+	// Authentication holds the token issuer and authenticators the
+	// authentication APIs need, and the issuer discovery documents.
+	Authentication *authentication.Authentication
 }
 
 // Config is the nucleus' configuration.
