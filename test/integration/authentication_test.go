@@ -182,10 +182,54 @@ func TestTokenBoundToPodStopsWorkingWhenPodIsDeleted(t *testing.T) {
 		t.Errorf("pod-uid = %q; want %s", got, pod.UID)
 	}
 
+	// The kubelet's default request (3607s) gets a token living a year
+	// that warns after the requested lifetime, as upstream; the status
+	// reports the requested expiration.
+	kubelet := requestToken(t, c.kube, ns, "runner", authenticationv1.TokenRequestSpec{BoundObjectRef: ref, ExpirationSeconds: ptr[int64](3607)})
+	if got := time.Until(kubelet.Status.ExpirationTimestamp.Time); got > 3607*time.Second || got < 3500*time.Second {
+		t.Errorf("status.expirationTimestamp in %v; want 3607s", got)
+	}
+	claims := unverifiedClaims(t, kubelet.Status.Token)
+	if got := time.Until(claims.Expiry.Time()); got < 364*24*time.Hour {
+		t.Errorf("extended token expires in %v; want a year", got)
+	}
+	if claims.Kubernetes.WarnAfter == nil || time.Until(claims.Kubernetes.WarnAfter.Time()) > 3607*time.Second {
+		t.Errorf("warnafter = %v; want in 3607s", claims.Kubernetes.WarnAfter)
+	}
+	if claims.Kubernetes.Pod == nil || claims.Kubernetes.Pod.UID != string(pod.UID) {
+		t.Errorf("kubernetes.io.pod = %+v; want the pod", claims.Kubernetes.Pod)
+	}
+
 	if err := c.kube.CoreV1().Pods(ns).Delete(context.Background(), "web", metav1.DeleteOptions{GracePeriodSeconds: ptr[int64](0)}); err != nil {
 		t.Fatal(err)
 	}
 	expectUnauthorized(t, env, tr.Status.Token)
+	expectUnauthorized(t, env, kubelet.Status.Token)
+}
+
+type tokenClaims struct {
+	jwt.Claims
+	Kubernetes struct {
+		Pod *struct {
+			Name string `json:"name"`
+			UID  string `json:"uid"`
+		} `json:"pod"`
+		WarnAfter *jwt.NumericDate `json:"warnafter"`
+	} `json:"kubernetes.io"`
+}
+
+// unverifiedClaims decodes the claims of a token without checking it.
+func unverifiedClaims(t testing.TB, token string) tokenClaims {
+	t.Helper()
+	tok, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c tokenClaims
+	if err := tok.UnsafeClaimsWithoutVerification(&c); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func TestTokenRequestValidation(t *testing.T) {
