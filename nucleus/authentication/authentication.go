@@ -130,10 +130,14 @@ func New(ctx context.Context, c Config) (*Authentication, error) {
 	bearer := bearertoken.New(tokenunion.New(tokens...))
 	certs := x509request.NewDynamic(c.ClientCA.VerifyOptions, x509request.CommonNameUserConversion)
 
-	out := &Authentication{
+	request := group.NewAuthenticatedGroupAdder(union.New(certs, bearer))
+	if anon := anonymousAuthenticator(c.AuthenticationConfig); anon != nil {
 		// As upstream: a presented but invalid credential fails the
 		// request; only requests without any become system:anonymous.
-		Request:      union.NewFailOnError(group.NewAuthenticatedGroupAdder(union.New(certs, bearer)), anonymous.NewAuthenticator(nil)),
+		request = union.NewFailOnError(request, anon)
+	}
+	out := &Authentication{
+		Request:      request,
 		Token:        group.NewAuthenticatedGroupAdder(bearer),
 		APIAudiences: auds,
 		ServiceAccounts: &TokenIssuance{
@@ -151,6 +155,19 @@ func New(ctx context.Context, c Config) (*Authentication, error) {
 		out.Discovery = d
 	}
 	return out, nil
+}
+
+// anonymousAuthenticator is the last authenticator of the chain: enabled
+// unless the configuration disables it, limited to its conditions (paths)
+// if it names any.
+func anonymousAuthenticator(c *api.AuthenticationConfiguration) authenticator.Request {
+	if c == nil || c.Anonymous == nil {
+		return anonymous.NewAuthenticator(nil)
+	}
+	if !c.Anonymous.Enabled {
+		return nil
+	}
+	return anonymous.NewAuthenticator(c.Anonymous.Conditions)
 }
 
 // Handle registers the discovery documents on mux, if served.
