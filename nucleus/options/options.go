@@ -69,6 +69,8 @@ type Options struct {
 	// NodeMonitorGracePeriod is how long a node may go without a heartbeat
 	// before it is marked unreachable.
 	NodeMonitorGracePeriod time.Duration
+	// Authentication configures the authenticators.
+	Authentication AuthenticationOptions
 }
 
 // NewOptions returns the defaults.
@@ -83,6 +85,7 @@ func NewOptions() *Options {
 		ServiceNodePortRange:   "30000-32767",
 		Controllers:            []string{"*"},
 		NodeMonitorGracePeriod: 40 * time.Second,
+		Authentication:         NewAuthenticationOptions(),
 	}
 }
 
@@ -99,6 +102,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&o.Controllers, "controllers", o.Controllers, "Control loops to run inside the nucleus: '*' runs all, 'foo' runs foo, '-foo' turns foo off. Known: "+strings.Join(controllers.Known(), ", ")+".")
 	fs.DurationVar(&o.NodeMonitorGracePeriod, "node-monitor-grace-period", o.NodeMonitorGracePeriod, "How long a node may go without renewing its Lease before its Ready condition becomes Unknown and its pods are evicted after their toleration seconds.")
 	fs.StringSliceVar(&o.ExtraSANs, "tls-san", o.ExtraSANs, "Extra DNS names or IPs for the serving certificate.")
+	o.Authentication.AddFlags(fs)
 }
 
 // Validate checks the flags.
@@ -117,6 +121,9 @@ func (o *Options) Validate() error {
 	}
 	if o.SecurePort < 0 || o.SecurePort > 65535 {
 		return fmt.Errorf("--secure-port %d is not a port", o.SecurePort)
+	}
+	if err := o.Authentication.Validate(); err != nil {
+		return err
 	}
 	return nil
 }
@@ -203,7 +210,8 @@ func (o *Options) Config(ctx context.Context, etcdServers []string) (*server.Con
 		return nil, err
 	}
 	genericConfig.SecureServing.ClientCA = clientCA
-	if err := o.applyAuthentication(genericConfig, clientCA); err != nil {
+	authn, err := o.applyAuthentication(ctx, genericConfig, clientCA, client)
+	if err != nil {
 		return nil, err
 	}
 	if err := o.applyAuthorization(genericConfig); err != nil {
@@ -259,6 +267,7 @@ func (o *Options) Config(ctx context.Context, etcdServers []string) (*server.Con
 			RootCA:         rootCA,
 
 			NodeMonitorGracePeriod: o.NodeMonitorGracePeriod,
+			Authentication:         authn,
 		},
 	}, nil
 }

@@ -13,6 +13,8 @@ import (
 	apiextensionsapiserver "k8s.io/apiextensions-apiserver/pkg/apiserver"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
 	genericapiserver "k8s.io/apiserver/pkg/server"
+
+	"github.com/strata-dev/strata/nucleus/authentication"
 )
 
 // ExtraConfig is what the nucleus needs beyond the generic server.
@@ -40,6 +42,9 @@ type ExtraConfig struct {
 	// NodeMonitorGracePeriod is how long a node may stay silent before it
 	// is marked unreachable.
 	NodeMonitorGracePeriod time.Duration
+	// Authentication holds the token issuer and authenticators the
+	// authentication APIs need, and the issuer discovery documents.
+	Authentication *authentication.Authentication
 }
 
 // Config is the nucleus' configuration.
