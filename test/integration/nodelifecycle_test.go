@@ -7,6 +7,7 @@ import (
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/strata-dev/strata/nucleus/options"
@@ -112,5 +113,22 @@ func TestSilentNodeIsTaintedAndItsPodsEvicted(t *testing.T) {
 	poll(t, 30*time.Second, "the lifecycle taints to be removed", func(ctx context.Context) (bool, error) {
 		n, err := kube.CoreV1().Nodes().Get(ctx, "quiet", metav1.GetOptions{})
 		return err == nil && len(n.Spec.Taints) == 0, err
+	})
+}
+
+// Pods bound to a node that does not exist are deleted.
+func TestPodsOfMissingNodesAreCollected(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	p := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "stranded"},
+		Spec:       corev1.PodSpec{NodeName: "never-existed", Containers: []corev1.Container{{Name: "c", Image: "busybox"}}},
+	}
+	if _, err := c.kube.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, 60*time.Second, "the stranded pod to be collected", func(ctx context.Context) (bool, error) {
+		_, err := c.kube.CoreV1().Pods(ns).Get(ctx, "stranded", metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
 	})
 }

@@ -7,5 +7,6 @@ import (
 	_ "github.com/strata-dev/strata/nucleus/controllers/garbagecollector"
 	_ "github.com/strata-dev/strata/nucleus/controllers/namespace"
 	_ "github.com/strata-dev/strata/nucleus/controllers/nodelifecycle"
+	_ "github.com/strata-dev/strata/nucleus/controllers/podgc"
 	_ "github.com/strata-dev/strata/nucleus/controllers/serviceaccount"
 )
