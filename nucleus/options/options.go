@@ -62,6 +62,8 @@ type Options struct {
 	ServiceNodePortRange string
 	// ExtraSANs are additional names for the serving certificate.
 	ExtraSANs []string
+	// Authorization configures the authorization chain.
+	Authorization AuthorizationOptions
 }
 
 // NewOptions returns the defaults.
@@ -74,6 +76,7 @@ func NewOptions() *Options {
 		EtcdPrefix:            "/registry",
 		ServiceClusterIPRange: "10.96.0.0/12",
 		ServiceNodePortRange:  "30000-32767",
+		Authorization:         NewAuthorizationOptions(),
 	}
 }
 
@@ -88,6 +91,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ServiceClusterIPRange, "service-cluster-ip-range", o.ServiceClusterIPRange, "CIDR range Service cluster IPs are allocated from.")
 	fs.StringVar(&o.ServiceNodePortRange, "service-node-port-range", o.ServiceNodePortRange, "Port range Service node ports are allocated from.")
 	fs.StringSliceVar(&o.ExtraSANs, "tls-san", o.ExtraSANs, "Extra DNS names or IPs for the serving certificate.")
+	o.Authorization.AddFlags(fs)
 }
 
 // Validate checks the flags.
@@ -103,6 +107,9 @@ func (o *Options) Validate() error {
 	}
 	if o.SecurePort < 0 || o.SecurePort > 65535 {
 		return fmt.Errorf("--secure-port %d is not a port", o.SecurePort)
+	}
+	if err := o.Authorization.Validate(); err != nil {
+		return err
 	}
 	return nil
 }
