@@ -7,7 +7,7 @@
 //  2. nodes may do what their kubelet needs (package node);
 //  3. the layer bootstrap rule (package layers);
 //  4. the webhook authorizers layers register at run time (package webhook);
-//  5. the default: deny, or allow every authenticated, non-anonymous
+//  5. the default: refuse, or allow every authenticated, non-anonymous
 //     request with --authorization-default=allow.
 //
 // The same chain answers SubjectAccessReviews, and lists rules for
@@ -120,7 +120,9 @@ func (c *Chain) Authorize(ctx context.Context, a authorizer.Attributes) (authori
 	if c.defaultAllow && allowedByDefault(a.GetUser()) {
 		return authorizer.DecisionAllow, "allowed by --authorization-default=allow", nil
 	}
-	return authorizer.DecisionDeny, strings.Join(reasons, ", "), nil
+	// As upstream, "nobody allowed it" is NoOpinion, which the server
+	// refuses: a SubjectAccessReview says allowed: false, denied: false.
+	return authorizer.DecisionNoOpinion, strings.Join(reasons, ", "), nil
 }
 
 // ConditionsAwareAuthorize is Authorize: the chain has no conditions.
