@@ -160,7 +160,7 @@ func (c *Chain) RulesFor(_ context.Context, u user.Info, namespace string) ([]au
 		res, nonRes := builtin.MastersRules()
 		return res, nonRes, false, nil
 	}
-	var resources []authorizer.ResourceRuleInfo
+	resources := builtin.SelfReviewRules(u)
 	nonResources := builtin.PublicRules(u)
 	incomplete := false
 	if name, ok := node.NodeName(u); ok {

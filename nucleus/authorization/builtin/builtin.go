@@ -30,10 +30,29 @@ var Masters = authorizer.AuthorizerFunc(func(_ context.Context, a authorizer.Att
 	return authorizer.DecisionNoOpinion, "", nil
 })
 
-// Public allows reading the public paths to everyone and the discovery paths
-// to authenticated users; it has no opinion on anything else.
+// SelfReviews are the resources every authenticated user may create to
+// learn who they are and what they may do, as upstream's system:basic-user
+// role grants: group → resources.
+var SelfReviews = map[string][]string{
+	"authorization.k8s.io":  {"selfsubjectaccessreviews", "selfsubjectrulesreviews"},
+	"authentication.k8s.io": {"selfsubjectreviews"},
+}
+
+// Public allows reading the public paths to everyone, the discovery paths to
+// authenticated users, and creating self reviews to authenticated users; it
+// has no opinion on anything else.
 var Public = authorizer.AuthorizerFunc(func(_ context.Context, a authorizer.Attributes) (authorizer.Decision, string, error) {
-	if a.IsResourceRequest() || a.GetVerb() != "get" {
+	if a.IsResourceRequest() {
+		if a.GetVerb() == "create" && a.GetSubresource() == "" && IsAuthenticated(a.GetUser()) {
+			for _, r := range SelfReviews[a.GetAPIGroup()] {
+				if r == a.GetResource() {
+					return authorizer.DecisionAllow, "", nil
+				}
+			}
+		}
+		return authorizer.DecisionNoOpinion, "", nil
+	}
+	if a.GetVerb() != "get" {
 		return authorizer.DecisionNoOpinion, "", nil
 	}
 	if MatchesPath(a.GetPath(), PublicPaths) {
@@ -49,6 +68,18 @@ var Public = authorizer.AuthorizerFunc(func(_ context.Context, a authorizer.Attr
 func MastersRules() ([]authorizer.ResourceRuleInfo, []authorizer.NonResourceRuleInfo) {
 	return []authorizer.ResourceRuleInfo{&authorizer.DefaultResourceRuleInfo{Verbs: []string{"*"}, APIGroups: []string{"*"}, Resources: []string{"*"}}},
 		[]authorizer.NonResourceRuleInfo{&authorizer.DefaultNonResourceRuleInfo{Verbs: []string{"*"}, NonResourceURLs: []string{"*"}}}
+}
+
+// SelfReviewRules are the resource rules Public grants u.
+func SelfReviewRules(u user.Info) []authorizer.ResourceRuleInfo {
+	if !IsAuthenticated(u) {
+		return nil
+	}
+	var rules []authorizer.ResourceRuleInfo
+	for _, g := range []string{"authentication.k8s.io", "authorization.k8s.io"} {
+		rules = append(rules, &authorizer.DefaultResourceRuleInfo{Verbs: []string{"create"}, APIGroups: []string{g}, Resources: SelfReviews[g]})
+	}
+	return rules
 }
 
 // PublicRules are the non-resource rules Public grants u.
