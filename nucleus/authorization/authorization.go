@@ -154,6 +154,9 @@ func allowedByDefault(u user.Info) bool {
 // authorizers are registered.
 var ErrWebhookRules = errors.New("webhook authorizers cannot enumerate rules: the list may be incomplete")
 
+// ErrNodeRules is the evaluation error of a node's rule list.
+var ErrNodeRules = errors.New("a node may also list and watch the pods bound to it (with a spec.nodeName field selector), which no rule can express")
+
 // RulesFor lists what u may do in namespace, as far as the chain can tell.
 func (c *Chain) RulesFor(_ context.Context, u user.Info, namespace string) ([]authorizer.ResourceRuleInfo, []authorizer.NonResourceRuleInfo, bool, error) {
 	if builtin.IsMaster(u) || c.layers.Applies(u) || (c.defaultAllow && allowedByDefault(u)) {
@@ -162,15 +165,13 @@ func (c *Chain) RulesFor(_ context.Context, u user.Info, namespace string) ([]au
 	}
 	resources := builtin.SelfReviewRules(u)
 	nonResources := builtin.PublicRules(u)
-	incomplete := false
+	var errs []error
 	if name, ok := node.NodeName(u); ok {
 		resources = append(resources, c.node.RulesFor(name, namespace)...)
-		// Listing pods with a spec.nodeName field selector cannot be
-		// written as a rule.
-		incomplete = true
+		errs = append(errs, ErrNodeRules)
 	}
 	if c.webhooks.Registered() {
-		return resources, nonResources, true, ErrWebhookRules
+		errs = append(errs, ErrWebhookRules)
 	}
-	return resources, nonResources, incomplete, nil
+	return resources, nonResources, len(errs) > 0, errors.Join(errs...)
 }

@@ -103,7 +103,7 @@ func TestRulesFor(t *testing.T) {
 		{"admin", admin, fakeWebhooks{registered: true}, true, false, false},
 		{"plain user", alice, fakeWebhooks{}, false, false, false},
 		{"plain user with webhooks", alice, fakeWebhooks{registered: true}, false, true, true},
-		{"node", &user.DefaultInfo{Name: "system:node:n1", Groups: []string{node.Group}}, fakeWebhooks{}, false, true, false},
+		{"node", &user.DefaultInfo{Name: "system:node:n1", Groups: []string{node.Group}}, fakeWebhooks{}, false, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := NewChain(false, node.New(noPods{}), &layers.Authorizer{Namespace: layers.DefaultNamespace, Webhooks: tc.webhooks}, tc.webhooks)

@@ -1,8 +1,10 @@
 // Package builtin holds the authorizers every nucleus runs first: members of
-// system:masters may do anything, and a few non-resource paths are open to
+// system:masters may do anything; a few non-resource paths are open to
 // everyone (health, version, issuer discovery) or to every authenticated user
 // (API discovery), as upstream's system:public-info-viewer and
-// system:discovery roles grant.
+// system:discovery roles grant; and every authenticated user may ask who they
+// are and what they may do (self reviews), as upstream's system:basic-user
+// role grants.
 package builtin
 
 import (
@@ -18,8 +20,8 @@ import (
 var PublicPaths = []string{"/healthz", "/livez", "/readyz", "/version", "/.well-known/openid-configuration", "/openid/v1/jwks"}
 
 // DiscoveryPaths are the non-resource paths every authenticated user may
-// read.
-var DiscoveryPaths = []string{"/api", "/apis", "/openapi", "/version"}
+// read (and /version, which is public).
+var DiscoveryPaths = []string{"/api", "/apis", "/openapi"}
 
 // Masters allows every request of a member of system:masters and has no
 // opinion on the others.
