@@ -5,8 +5,13 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	genericapiserver "k8s.io/apiserver/pkg/server"
+	"k8s.io/client-go/kubernetes"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/tools/record"
 	"k8s.io/klog/v2"
 
 	"github.com/strata-dev/strata/nucleus/authorization"
@@ -69,12 +74,30 @@ func (o *Options) applyAuthorization(c *genericapiserver.RecommendedConfig) erro
 	if a.Default == "allow" {
 		klog.Warning("WARNING: --authorization-default=allow: EVERY AUTHENTICATED REQUEST IS ALLOWED. This is for single-user development clusters only; never use it on a shared cluster")
 	}
+	client, err := kubernetes.NewForConfig(c.LoopbackClientConfig)
+	if err != nil {
+		return err
+	}
+	broadcaster := record.NewBroadcaster()
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
+	recorder := broadcaster.NewRecorder(clientgoscheme.Scheme, corev1.EventSource{Component: "strata-nucleus"})
+	err = c.AddPostStartHook("strata-authorization-events", func(ctx genericapiserver.PostStartHookContext) error {
+		go func() {
+			<-ctx.Done()
+			broadcaster.Shutdown()
+		}()
+		return nil
+	})
+	if err != nil {
+		return err
+	}
 	chain, err := authorization.New(authorization.Config{
 		DefaultAllow:    a.Default == "allow",
 		LayersNamespace: a.LayersNamespace,
 		Webhook: webhook.Options{
 			AuthorizedTTL:   a.WebhookCacheAuthorizedTTL,
 			UnauthorizedTTL: a.WebhookCacheUnauthorizedTTL,
+			Recorder:        recorder,
 		},
 		Informers: c.SharedInformerFactory,
 	})

@@ -319,7 +319,19 @@ func TestAuthorizationWebhook(t *testing.T) {
 		if _, err := admin.CoreV1().ConfigMaps(webhook.Namespace).Create(ctx, reg, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(500 * time.Millisecond)
+		eventually(t, "an event says the registration is invalid", func() (bool, error) {
+			events, err := admin.CoreV1().Events(webhook.Namespace).List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.name=test-bad"})
+			if err != nil {
+				return false, err
+			}
+			for _, e := range events.Items {
+				if e.Reason == "InvalidRegistration" && e.Type == corev1.EventTypeWarning {
+					t.Logf("event: %s", e.Message)
+					return true, nil
+				}
+			}
+			return false, nil
+		})
 		if err := canListConfigMaps(manager); err != nil {
 			t.Errorf("the layer manager with only an invalid registration: %v", err)
 		}

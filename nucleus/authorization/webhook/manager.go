@@ -22,6 +22,7 @@ import (
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
 	"k8s.io/klog/v2"
 
 	"github.com/strata-dev/strata/nucleus/serviceresolver"
@@ -33,6 +34,9 @@ type Options struct {
 	// allowed answers are cached.
 	AuthorizedTTL   time.Duration
 	UnauthorizedTTL time.Duration
+	// Recorder, if set, records a Warning event on registrations that are
+	// invalid.
+	Recorder record.EventRecorder
 }
 
 // Manager keeps one webhook authorizer per valid registration, in chain
@@ -45,6 +49,9 @@ type Manager struct {
 
 	mu      sync.Mutex // serializes syncs
 	current atomic.Pointer[state]
+	// reported are the generations of invalid registrations already
+	// reported with an event.
+	reported map[string]string
 }
 
 // state is the set of running webhooks.
@@ -73,6 +80,7 @@ func NewManager(f informers.SharedInformerFactory, opts Options) (*Manager, erro
 		configMaps: cms.Lister(),
 		resolver:   &serviceresolver.Resolver{Services: svcs.Lister(), Slices: slices.Lister(), Endpoints: eps.Lister()},
 		synced:     []cache.InformerSynced{cms.Informer().HasSynced, svcs.Informer().HasSynced, slices.Informer().HasSynced, eps.Informer().HasSynced},
+		reported:   map[string]string{},
 	}
 	m.current.Store(&state{exempt: sets.New[string]()})
 	onChange := func(obj interface{}) {
@@ -139,7 +147,7 @@ func (m *Manager) sync() {
 	for _, cm := range cms {
 		reg, err := Parse(cm)
 		if err != nil {
-			klog.ErrorS(err, "Ignoring invalid webhook authorizer registration", "configMap", klog.KObj(cm))
+			m.reportInvalid(cm, err)
 			continue
 		}
 		regs = append(regs, reg)
@@ -169,6 +177,20 @@ func (m *Manager) sync() {
 		}
 	}
 	m.current.Store(next)
+}
+
+// reportInvalid logs, and records an event on, an invalid registration,
+// once per version of it.
+func (m *Manager) reportInvalid(cm *corev1.ConfigMap, err error) {
+	gen := string(cm.UID) + "/" + cm.ResourceVersion
+	if m.reported[cm.Name] == gen {
+		return
+	}
+	m.reported[cm.Name] = gen
+	klog.ErrorS(err, "Ignoring invalid webhook authorizer registration", "configMap", klog.KObj(cm))
+	if m.opts.Recorder != nil {
+		m.opts.Recorder.Eventf(cm, corev1.EventTypeWarning, "InvalidRegistration", "Ignoring invalid webhook authorizer registration: %v", err)
+	}
 }
 
 // retryBackoff retries a failing webhook once, briefly: a request waits for
