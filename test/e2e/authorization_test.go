@@ -29,7 +29,7 @@ func TestAuthCanI(t *testing.T) {
 		{"node lists nodes", append([]string{"list", "nodes"}, node...), "yes"},
 		{"node updates its lease", append([]string{"update", "leases/n1", "-n", "kube-node-lease"}, node...), "yes"},
 		{"node updates another lease", append([]string{"update", "leases/n2", "-n", "kube-node-lease"}, node...), "no"},
-		{"node reads an unrelated secret", append([]string{"get", "secrets/x", "-n", "default"}, node...), "no"},
+		{"node reads an unrelated secret", append([]string{"get", "secrets/x", "-n", "default"}, node...), "no - no relationship found between node 'n1' and this object"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// can-i exits 1 when the answer is no.
