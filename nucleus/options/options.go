@@ -71,6 +71,8 @@ type Options struct {
 	NodeMonitorGracePeriod time.Duration
 	// Authentication configures the authenticators.
 	Authentication AuthenticationOptions
+	// Authorization configures the authorization chain.
+	Authorization AuthorizationOptions
 }
 
 // NewOptions returns the defaults.
@@ -86,6 +88,7 @@ func NewOptions() *Options {
 		Controllers:            []string{"*"},
 		NodeMonitorGracePeriod: 40 * time.Second,
 		Authentication:         NewAuthenticationOptions(),
+		Authorization:          NewAuthorizationOptions(),
 	}
 }
 
@@ -103,6 +106,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.NodeMonitorGracePeriod, "node-monitor-grace-period", o.NodeMonitorGracePeriod, "How long a node may go without renewing its Lease before its Ready condition becomes Unknown and its pods are evicted after their toleration seconds.")
 	fs.StringSliceVar(&o.ExtraSANs, "tls-san", o.ExtraSANs, "Extra DNS names or IPs for the serving certificate.")
 	o.Authentication.AddFlags(fs)
+	o.Authorization.AddFlags(fs)
 }
 
 // Validate checks the flags.
@@ -123,6 +127,9 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("--secure-port %d is not a port", o.SecurePort)
 	}
 	if err := o.Authentication.Validate(); err != nil {
+		return err
+	}
+	if err := o.Authorization.Validate(); err != nil {
 		return err
 	}
 	return nil

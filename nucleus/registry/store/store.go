@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/apiserver/pkg/registry/generic"
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
@@ -169,6 +170,10 @@ type Deps struct {
 	// Authentication issues ServiceAccount tokens and authenticates
 	// bearer tokens, for the authentication APIs. Nil in unit tests.
 	Authentication *authentication.Authentication
+	// Authorizer is the server's authorization chain and RuleResolver lists
+	// what it grants, for the authorization.k8s.io reviews.
+	Authorizer   authorizer.Authorizer
+	RuleResolver authorizer.RuleResolver
 }
 
 // Add builds a store for def and registers it, and its status subresource,
