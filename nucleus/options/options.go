@@ -62,6 +62,8 @@ type Options struct {
 	ServiceNodePortRange string
 	// ExtraSANs are additional names for the serving certificate.
 	ExtraSANs []string
+	// Admission holds the admission chain, audit and encryption flags.
+	Admission AdmissionOptions
 }
 
 // NewOptions returns the defaults.
@@ -74,6 +76,7 @@ func NewOptions() *Options {
 		EtcdPrefix:            "/registry",
 		ServiceClusterIPRange: "10.96.0.0/12",
 		ServiceNodePortRange:  "30000-32767",
+		Admission:             NewAdmissionOptions(),
 	}
 }
 
@@ -88,6 +91,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ServiceClusterIPRange, "service-cluster-ip-range", o.ServiceClusterIPRange, "CIDR range Service cluster IPs are allocated from.")
 	fs.StringVar(&o.ServiceNodePortRange, "service-node-port-range", o.ServiceNodePortRange, "Port range Service node ports are allocated from.")
 	fs.StringSliceVar(&o.ExtraSANs, "tls-san", o.ExtraSANs, "Extra DNS names or IPs for the serving certificate.")
+	o.Admission.AddFlags(fs)
 }
 
 // Validate checks the flags.
@@ -103,6 +107,9 @@ func (o *Options) Validate() error {
 	}
 	if o.SecurePort < 0 || o.SecurePort > 65535 {
 		return fmt.Errorf("--secure-port %d is not a port", o.SecurePort)
+	}
+	if err := o.Admission.Validate(); err != nil {
+		return err
 	}
 	return nil
 }
@@ -205,6 +212,7 @@ func (o *Options) Config(ctx context.Context, etcdServers []string) (*server.Con
 	etcdOptions := genericoptions.NewEtcdOptions(storagebackend.NewDefaultConfig(o.EtcdPrefix, nil))
 	etcdOptions.StorageConfig.Transport.ServerList = etcdServers
 	etcdOptions.DefaultStorageMediaType = runtime.ContentTypeProtobuf
+	o.Admission.applyEncryption(etcdOptions)
 	storageFactory := serverstorage.NewDefaultStorageFactory(
 		etcdOptions.StorageConfig, etcdOptions.DefaultStorageMediaType, scheme.Codecs,
 		serverstorage.NewDefaultResourceEncodingConfig(scheme.Scheme), genericConfig.MergedResourceConfig, nil)
