@@ -52,8 +52,17 @@ func New(client kubernetes.Interface, f informers.SharedInformerFactory) (*Contr
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "resourcequota"}),
 	}
 	if _, err := quotaInformer.Informer().AddEventHandlerWithResyncPeriod(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.enqueue,
-		UpdateFunc: func(_, obj any) { c.enqueue(obj) },
+		AddFunc: c.enqueue,
+		// Admission charges status.used itself; recomputing on those writes
+		// would race with it. Only a changed spec, a status that does not
+		// mirror it, or the periodic resync (old == cur) trigger a sync.
+		UpdateFunc: func(old, cur any) {
+			o, ok1 := old.(*corev1.ResourceQuota)
+			n, ok2 := cur.(*corev1.ResourceQuota)
+			if !ok1 || !ok2 || o.ResourceVersion == n.ResourceVersion || NeedsSync(o, n) {
+				c.enqueue(cur)
+			}
+		},
 	}, ResyncPeriod); err != nil {
 		return nil, err
 	}
@@ -177,6 +186,20 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		}
 	}
 	return calcErr
+}
+
+// NeedsSync reports whether a quota update calls for recomputing usage: its
+// spec changed or its status does not cover its spec.
+func NeedsSync(old, cur *corev1.ResourceQuota) bool {
+	if !quota.Equals(old.Spec.Hard, cur.Spec.Hard) || !quota.Equals(cur.Spec.Hard, cur.Status.Hard) {
+		return true
+	}
+	for name := range cur.Spec.Hard {
+		if _, ok := cur.Status.Used[name]; !ok {
+			return true
+		}
+	}
+	return false
 }
 
 // ComputeStatus returns the status a quota should have: hard from the spec,
