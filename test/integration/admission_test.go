@@ -6,12 +6,18 @@ import (
 	"testing"
 	"time"
 
+	"net"
+	"strconv"
+
 	"github.com/google/go-cmp/cmp"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
 	utilptr "k8s.io/utils/ptr"
 )
 
@@ -176,5 +182,160 @@ func TestAdmissionImmortalNamespaces(t *testing.T) {
 	_, err := c.kube.CoreV1().ConfigMaps("no-such-ns").Create(context.Background(), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "x"}}, metav1.CreateOptions{})
 	if !apierrors.IsNotFound(err) {
 		t.Errorf("configmap in a missing namespace: got %v, want 404", err)
+	}
+}
+
+// webhookCase is one registration of the test webhook.
+type webhookCase struct {
+	name       string // webhook name, also the objectSelector value
+	mutating   bool
+	byService  bool
+	path       string
+	down       bool
+	ignore     bool
+	wantLabel  bool   // the created object carries webhooked=true
+	wantErr    string // the creation fails with this message
+	wantStatus int32
+}
+
+func TestAdmissionWebhooks(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	svcName := "hook"
+	hook := startTestWebhook(t, svcName+"."+ns+".svc")
+
+	// The Service has no selector; its Endpoints are made by hand.
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: svcName},
+		Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "https", Port: 443, TargetPort: intstr.FromInt32(int32(hook.port()))}}},
+	}
+	if _, err := c.kube.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ep := &corev1.Endpoints{
+		ObjectMeta: metav1.ObjectMeta{Name: svcName},
+		Subsets: []corev1.EndpointSubset{{
+			Addresses: []corev1.EndpointAddress{{IP: hook.ip.String()}},
+			Ports:     []corev1.EndpointPort{{Name: "https", Port: int32(hook.port())}},
+		}},
+	}
+	if _, err := c.kube.CoreV1().Endpoints(ns).Create(ctx, ep, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// A port nothing listens on.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	downURL := "https://" + l.Addr().String() + "/mutate"
+	l.Close()
+
+	// A webhook that fails closed answers 500, as upstream; this client
+	// does not count that as a server bug.
+	plain, err := kubernetes.NewForConfig(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cases := []webhookCase{
+		{name: "svc-mutate.example.com", mutating: true, byService: true, path: "/mutate", wantLabel: true},
+		{name: "url-mutate.example.com", mutating: true, path: "/mutate", wantLabel: true},
+		{name: "svc-deny.example.com", byService: true, path: "/deny", wantStatus: 403,
+			wantErr: `admission webhook "svc-deny.example.com" denied the request: configmaps named svc-deny are not welcome`},
+		{name: "url-deny.example.com", path: "/deny", wantStatus: 403,
+			wantErr: `admission webhook "url-deny.example.com" denied the request: configmaps named url-deny are not welcome`},
+		{name: "down-fail.example.com", down: true, wantStatus: 500,
+			wantErr: `Internal error occurred: failed calling webhook "down-fail.example.com": failed to call webhook: Post "` + downURL + `?timeout=5s"`},
+		{name: "down-ignore.example.com", down: true, ignore: true},
+	}
+	for _, tc := range cases {
+		selector := &metav1.LabelSelector{MatchLabels: map[string]string{"hook": strings.Split(tc.name, ".")[0]}}
+		cfg := admissionregistrationv1.WebhookClientConfig{CABundle: hook.caPEM}
+		switch {
+		case tc.down:
+			cfg.URL = utilptr.To(downURL)
+		case tc.byService:
+			cfg.Service = &admissionregistrationv1.ServiceReference{Namespace: ns, Name: svcName, Path: utilptr.To(tc.path), Port: utilptr.To[int32](443)}
+		default:
+			cfg.URL = utilptr.To("https://" + hook.server.Listener.Addr().String() + tc.path)
+		}
+		policy := admissionregistrationv1.Fail
+		if tc.ignore {
+			policy = admissionregistrationv1.Ignore
+		}
+		rules := []admissionregistrationv1.RuleWithOperations{{
+			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+			Rule:       admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"configmaps"}},
+		}}
+		none := admissionregistrationv1.SideEffectClassNone
+		name := strings.Split(tc.name, ".")[0] + "-" + ns
+		if tc.mutating || tc.down {
+			_, err = c.kube.AdmissionregistrationV1().MutatingWebhookConfigurations().Create(ctx, &admissionregistrationv1.MutatingWebhookConfiguration{
+				ObjectMeta: metav1.ObjectMeta{Name: name},
+				Webhooks: []admissionregistrationv1.MutatingWebhook{{
+					Name: tc.name, ClientConfig: cfg, Rules: rules, ObjectSelector: selector, FailurePolicy: &policy,
+					SideEffects: &none, AdmissionReviewVersions: []string{"v1"}, TimeoutSeconds: utilptr.To[int32](5),
+				}},
+			}, metav1.CreateOptions{})
+		} else {
+			_, err = c.kube.AdmissionregistrationV1().ValidatingWebhookConfigurations().Create(ctx, &admissionregistrationv1.ValidatingWebhookConfiguration{
+				ObjectMeta: metav1.ObjectMeta{Name: name},
+				Webhooks: []admissionregistrationv1.ValidatingWebhook{{
+					Name: tc.name, ClientConfig: cfg, Rules: rules, ObjectSelector: selector, FailurePolicy: &policy,
+					SideEffects: &none, AdmissionReviewVersions: []string{"v1"}, TimeoutSeconds: utilptr.To[int32](5),
+				}},
+			}, metav1.CreateOptions{})
+		}
+		if err != nil {
+			t.Fatalf("registering %s: %v", tc.name, err)
+		}
+		t.Cleanup(func() {
+			_ = c.kube.AdmissionregistrationV1().MutatingWebhookConfigurations().Delete(context.Background(), name, metav1.DeleteOptions{})
+			_ = c.kube.AdmissionregistrationV1().ValidatingWebhookConfigurations().Delete(context.Background(), name, metav1.DeleteOptions{})
+		})
+	}
+
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			short := strings.Split(tc.name, ".")[0]
+			var lastErr error
+			var got *corev1.ConfigMap
+			// The configuration reaches the admission plugins through an
+			// informer: retry until the webhook is seen to act.
+			i := 0
+			err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 20*time.Second, true, func(ctx context.Context) (bool, error) {
+				i++
+				cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: short, Labels: map[string]string{"hook": short}}}
+				if tc.wantErr == "" {
+					cm.Name = short + "-" + strconv.Itoa(i)
+				}
+				got, lastErr = plain.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{})
+				switch {
+				case tc.wantErr != "":
+					if lastErr == nil {
+						_ = c.kube.CoreV1().ConfigMaps(ns).Delete(ctx, cm.Name, metav1.DeleteOptions{})
+					}
+					return lastErr != nil, nil
+				case lastErr != nil:
+					return false, nil
+				case tc.wantLabel:
+					return got.Labels["webhooked"] == "true", nil
+				default:
+					return i > 10, nil // Ignore: admitted every time
+				}
+			})
+			if err != nil {
+				t.Fatalf("webhook never acted: last answer %v, %+v", lastErr, got)
+			}
+			if tc.wantErr == "" {
+				return
+			}
+			if !strings.HasPrefix(lastErr.Error(), tc.wantErr) {
+				t.Errorf("error\n  %v\nwant prefix\n  %s", lastErr, tc.wantErr)
+			}
+			if code := lastErr.(apierrors.APIStatus).Status().Code; code != tc.wantStatus {
+				t.Errorf("status %d, want %d", code, tc.wantStatus)
+			}
+		})
 	}
 }
