@@ -170,7 +170,7 @@ func TestAdmissionLimitRanger(t *testing.T) {
 	}
 }
 
-func TestAdmissionImmortalNamespaces(t *testing.T) {
+func TestAdmissionNamespaceLifecycle(t *testing.T) {
 	for _, ns := range []string{"default", "kube-system", "kube-public"} {
 		err := c.kube.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
 		want := `namespaces "` + ns + `" is forbidden: this namespace may not be deleted`
@@ -182,6 +182,25 @@ func TestAdmissionImmortalNamespaces(t *testing.T) {
 	_, err := c.kube.CoreV1().ConfigMaps("no-such-ns").Create(context.Background(), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "x"}}, metav1.CreateOptions{})
 	if !apierrors.IsNotFound(err) {
 		t.Errorf("configmap in a missing namespace: got %v, want 404", err)
+	}
+
+	// Nor in a namespace being deleted (its finalizer keeps it Terminating
+	// until a namespace controller empties it).
+	ns := newNamespace(t)
+	if err := c.kube.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want := `configmaps "late" is forbidden: unable to create new content in namespace ` + ns + ` because it is being terminated`
+	var lastErr error
+	err = wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
+		_, lastErr = c.kube.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "late"}}, metav1.CreateOptions{})
+		if lastErr == nil {
+			_ = c.kube.CoreV1().ConfigMaps(ns).Delete(ctx, "late", metav1.DeleteOptions{})
+		}
+		return lastErr != nil, nil
+	})
+	if err != nil || !apierrors.IsForbidden(lastErr) || lastErr.Error() != want {
+		t.Errorf("configmap in a terminating namespace: got %v, want %s", lastErr, want)
 	}
 }
 
