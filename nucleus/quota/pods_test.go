@@ -44,7 +44,7 @@ func (b *podBuilder) Init(req corev1.ResourceList, sidecar bool) *podBuilder {
 }
 
 func (b *podBuilder) Phase(p corev1.PodPhase) *podBuilder { b.p.Status.Phase = p; return b }
-func (b *podBuilder) Obj() *corev1.Pod                     { return b.p }
+func (b *podBuilder) Obj() *corev1.Pod                    { return b.p }
 
 func TestPodUsage(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -38,15 +38,15 @@ func TestApplyDefaults(t *testing.T) {
 		wantAnnotation string
 	}{
 		{
-			name: "defaults fill empty container",
-			item: corev1.LimitRangeItem{Type: corev1.LimitTypeContainer, Default: rl("cpu", "500m"), DefaultRequest: rl("cpu", "100m")},
-			want: corev1.ResourceRequirements{Limits: rl("cpu", "500m"), Requests: rl("cpu", "100m")},
+			name:           "defaults fill empty container",
+			item:           corev1.LimitRangeItem{Type: corev1.LimitTypeContainer, Default: rl("cpu", "500m"), DefaultRequest: rl("cpu", "100m")},
+			want:           corev1.ResourceRequirements{Limits: rl("cpu", "500m"), Requests: rl("cpu", "100m")},
 			wantAnnotation: "LimitRanger plugin set: cpu request for container a; cpu limit for container a",
 		},
 		{
-			name: "default request falls back to default limit, then max",
-			item: corev1.LimitRangeItem{Type: corev1.LimitTypeContainer, Max: rl("memory", "1Gi")},
-			want: corev1.ResourceRequirements{Limits: rl("memory", "1Gi"), Requests: rl("memory", "1Gi")},
+			name:           "default request falls back to default limit, then max",
+			item:           corev1.LimitRangeItem{Type: corev1.LimitTypeContainer, Max: rl("memory", "1Gi")},
+			want:           corev1.ResourceRequirements{Limits: rl("memory", "1Gi"), Requests: rl("memory", "1Gi")},
 			wantAnnotation: "LimitRanger plugin set: memory request for container a; memory limit for container a",
 		},
 		{
