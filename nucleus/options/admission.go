@@ -25,6 +25,7 @@ import (
 	"github.com/strata-dev/strata/nucleus/admission/limitranger"
 	"github.com/strata-dev/strata/nucleus/admission/noderestriction"
 	"github.com/strata-dev/strata/nucleus/admission/serviceaccount"
+	"github.com/strata-dev/strata/nucleus/controllers"
 	"github.com/strata-dev/strata/nucleus/quota"
 	"github.com/strata-dev/strata/nucleus/serviceresolver"
 )
@@ -61,19 +62,26 @@ type AdmissionOptions struct {
 	// EncryptionProviderConfigAutomaticReload reloads that file when it
 	// changes.
 	EncryptionProviderConfigAutomaticReload bool
+
+	// requireDefaultServiceAccount is read by the ServiceAccount plugin when
+	// the chain is built: pods need their namespace's `default`
+	// ServiceAccount only when the serviceaccount controller runs to create
+	// it (it always does upstream).
+	requireDefaultServiceAccount *bool
 }
 
 // NewAdmissionOptions returns the defaults: every plugin of the chain on.
 func NewAdmissionOptions() AdmissionOptions {
 	plugins := genericoptions.NewAdmissionOptions()
-	serviceaccount.Register(plugins.Plugins)
+	requireDefaultServiceAccount := true
+	serviceaccount.Register(plugins.Plugins, func() bool { return requireDefaultServiceAccount })
 	noderestriction.Register(plugins.Plugins)
 	limitranger.Register(plugins.Plugins)
 	defaulttolerationseconds.Register(plugins.Plugins)
 	resourcequota.Register(plugins.Plugins)
 	plugins.RecommendedPluginOrder = slices.Clone(AdmissionPluginOrder)
 	audit := genericoptions.NewAuditOptions()
-	return AdmissionOptions{Plugins: plugins, Audit: audit}
+	return AdmissionOptions{Plugins: plugins, Audit: audit, requireDefaultServiceAccount: &requireDefaultServiceAccount}
 }
 
 // AddFlags registers the flags.
@@ -108,6 +116,7 @@ func (a *AdmissionOptions) applyEncryption(etcd *genericoptions.EtcdOptions) {
 // (nucleus/serviceresolver) with TLS server name <service>.<namespace>.svc.
 func (o *Options) applyAdmission(c *genericapiserver.RecommendedConfig, client kubernetes.Interface, dynamicClient dynamic.Interface) error {
 	a := o.Admission
+	*a.requireDefaultServiceAccount = controllers.Enabled("serviceaccount", o.Controllers)
 	if err := a.Audit.ApplyTo(&c.Config); err != nil {
 		return fmt.Errorf("configuring audit: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -36,6 +37,7 @@ import (
 	"k8s.io/kube-openapi/pkg/common"
 	netutils "k8s.io/utils/net"
 
+	"github.com/strata-dev/strata/nucleus/controllers"
 	"github.com/strata-dev/strata/nucleus/generated/openapi"
 	"github.com/strata-dev/strata/nucleus/pki"
 	"github.com/strata-dev/strata/nucleus/scheme"
@@ -62,6 +64,13 @@ type Options struct {
 	ServiceNodePortRange string
 	// ExtraSANs are additional names for the serving certificate.
 	ExtraSANs []string
+	// Controllers selects the control loops run inside the nucleus.
+	Controllers []string
+	// NodeMonitorGracePeriod is how long a node may go without a heartbeat
+	// before it is marked unreachable.
+	NodeMonitorGracePeriod time.Duration
+	// Authentication configures the authenticators.
+	Authentication AuthenticationOptions
 	// Admission holds the admission chain, audit and encryption flags.
 	Admission AdmissionOptions
 }
@@ -69,14 +78,17 @@ type Options struct {
 // NewOptions returns the defaults.
 func NewOptions() *Options {
 	return &Options{
-		DataDir:               "/var/lib/strata",
-		BindAddress:           "0.0.0.0",
-		SecurePort:            6443,
-		AdvertiseAddress:      "127.0.0.1",
-		EtcdPrefix:            "/registry",
-		ServiceClusterIPRange: "10.96.0.0/12",
-		ServiceNodePortRange:  "30000-32767",
-		Admission:             NewAdmissionOptions(),
+		DataDir:                "/var/lib/strata",
+		BindAddress:            "0.0.0.0",
+		SecurePort:             6443,
+		AdvertiseAddress:       "127.0.0.1",
+		EtcdPrefix:             "/registry",
+		ServiceClusterIPRange:  "10.96.0.0/12",
+		ServiceNodePortRange:   "30000-32767",
+		Controllers:            []string{"*"},
+		NodeMonitorGracePeriod: 40 * time.Second,
+		Authentication:         NewAuthenticationOptions(),
+		Admission:              NewAdmissionOptions(),
 	}
 }
 
@@ -90,7 +102,10 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.EtcdPrefix, "etcd-prefix", o.EtcdPrefix, "Key prefix of all objects in etcd.")
 	fs.StringVar(&o.ServiceClusterIPRange, "service-cluster-ip-range", o.ServiceClusterIPRange, "CIDR range Service cluster IPs are allocated from.")
 	fs.StringVar(&o.ServiceNodePortRange, "service-node-port-range", o.ServiceNodePortRange, "Port range Service node ports are allocated from.")
+	fs.StringSliceVar(&o.Controllers, "controllers", o.Controllers, "Control loops to run inside the nucleus: '*' runs all, 'foo' runs foo, '-foo' turns foo off. Known: "+strings.Join(controllers.Known(), ", ")+".")
+	fs.DurationVar(&o.NodeMonitorGracePeriod, "node-monitor-grace-period", o.NodeMonitorGracePeriod, "How long a node may go without renewing its Lease before its Ready condition becomes Unknown and its pods are evicted after their toleration seconds.")
 	fs.StringSliceVar(&o.ExtraSANs, "tls-san", o.ExtraSANs, "Extra DNS names or IPs for the serving certificate.")
+	o.Authentication.AddFlags(fs)
 	o.Admission.AddFlags(fs)
 }
 
@@ -105,8 +120,14 @@ func (o *Options) Validate() error {
 	if _, err := utilnet.ParsePortRange(o.ServiceNodePortRange); err != nil {
 		return fmt.Errorf("--service-node-port-range %q: %w", o.ServiceNodePortRange, err)
 	}
+	if err := controllers.ValidateSelection(o.Controllers); err != nil {
+		return fmt.Errorf("--controllers: %w", err)
+	}
 	if o.SecurePort < 0 || o.SecurePort > 65535 {
 		return fmt.Errorf("--secure-port %d is not a port", o.SecurePort)
+	}
+	if err := o.Authentication.Validate(); err != nil {
+		return err
 	}
 	if err := o.Admission.Validate(); err != nil {
 		return err
@@ -161,6 +182,10 @@ func (o *Options) Config(ctx context.Context, etcdServers []string) (*server.Con
 		return nil, err
 	}
 	dir := o.PKIDir()
+	rootCA, err := os.ReadFile(dir.CACertFile())
+	if err != nil {
+		return nil, err
+	}
 
 	genericConfig := genericapiserver.NewRecommendedConfig(scheme.Codecs)
 	genericConfig.EffectiveVersion = effectiveVersion()
@@ -192,7 +217,8 @@ func (o *Options) Config(ctx context.Context, etcdServers []string) (*server.Con
 		return nil, err
 	}
 	genericConfig.SecureServing.ClientCA = clientCA
-	if err := o.applyAuthentication(genericConfig, clientCA); err != nil {
+	authn, err := o.applyAuthentication(ctx, genericConfig, clientCA, client)
+	if err != nil {
 		return nil, err
 	}
 	if err := o.applyAuthorization(genericConfig); err != nil {
@@ -245,6 +271,11 @@ func (o *Options) Config(ctx context.Context, etcdServers []string) (*server.Con
 			Etcd:           etcdClient,
 			EtcdPrefix:     o.EtcdPrefix,
 			APIExtensions:  extensions,
+			Controllers:    o.Controllers,
+			RootCA:         rootCA,
+
+			NodeMonitorGracePeriod: o.NodeMonitorGracePeriod,
+			Authentication:         authn,
 		},
 	}, nil
 }

@@ -33,6 +33,9 @@ func bootstrapAuthorize(_ context.Context, a authorizer.Attributes) (authorizer.
 			return authorizer.DecisionAllow, "", nil
 		}
 	}
+	if isAuthenticated(u) && isSelfReview(a) {
+		return authorizer.DecisionAllow, "", nil
+	}
 	if !a.IsResourceRequest() && a.GetVerb() == "get" {
 		if matchesPath(a.GetPath(), publicPaths) {
 			return authorizer.DecisionAllow, "", nil
@@ -42,6 +45,23 @@ func bootstrapAuthorize(_ context.Context, a authorizer.Attributes) (authorizer.
 		}
 	}
 	return authorizer.DecisionDeny, "", nil
+}
+
+// isSelfReview reports whether a asks about the caller itself, which
+// upstream's system:basic-user role grants every authenticated user:
+// SelfSubjectReviews (`kubectl auth whoami`) and SelfSubjectAccessReviews
+// and SelfSubjectRulesReviews (`kubectl auth can-i`).
+func isSelfReview(a authorizer.Attributes) bool {
+	if !a.IsResourceRequest() || a.GetVerb() != "create" || a.GetSubresource() != "" {
+		return false
+	}
+	switch a.GetAPIGroup() + "/" + a.GetResource() {
+	case "authentication.k8s.io/selfsubjectreviews",
+		"authorization.k8s.io/selfsubjectaccessreviews",
+		"authorization.k8s.io/selfsubjectrulesreviews":
+		return true
+	}
+	return false
 }
 
 func isAuthenticated(u user.Info) bool {

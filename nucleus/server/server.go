@@ -1,18 +1,16 @@
 package server
 
 import (
-	"context"
 	"fmt"
 
 	apiextensionsinformers "k8s.io/apiextensions-apiserver/pkg/client/informers/externalversions/apiextensions/v1"
 	openapicontroller "k8s.io/apiextensions-apiserver/pkg/controller/openapi"
 	openapiv3controller "k8s.io/apiextensions-apiserver/pkg/controller/openapiv3"
 	genericapiserver "k8s.io/apiserver/pkg/server"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 
-	resourcequotacontroller "github.com/strata-dev/strata/nucleus/controllers/resourcequota"
+	"github.com/strata-dev/strata/nucleus/controllers"
+	// The controllers the nucleus runs.
+	_ "github.com/strata-dev/strata/nucleus/controllers/all"
 	"github.com/strata-dev/strata/nucleus/crdgroups"
 	"github.com/strata-dev/strata/nucleus/strategicpatch"
 )
@@ -47,6 +45,8 @@ func (c CompletedConfig) New() (*Nucleus, error) {
 	if err := c.installAPIs(s); err != nil {
 		return nil, err
 	}
+	// Issuer discovery: plain documents, readable anonymously.
+	c.ExtraConfig.Authentication.Handle(s.Handler.NonGoRestfulMux)
 
 	groups := crdgroups.NewController(crdInformer, s.DiscoveryGroupManager)
 	s.AddPostStartHookOrDie("strata-crd-discovery", func(ctx genericapiserver.PostStartHookContext) error {
@@ -60,27 +60,16 @@ func (c CompletedConfig) New() (*Nucleus, error) {
 	s.AddPostStartHookOrDie("strata-bootstrap", func(ctx genericapiserver.PostStartHookContext) error {
 		return bootstrap(ctx, ctx.LoopbackClientConfig, c.ExtraConfig)
 	})
-	s.AddPostStartHookOrDie("strata-resourcequota-controller", func(ctx genericapiserver.PostStartHookContext) error {
-		return startQuotaController(ctx, ctx.LoopbackClientConfig)
-	})
+	if len(c.ExtraConfig.Controllers) > 0 {
+		s.AddPostStartHookOrDie("strata-controllers", func(ctx genericapiserver.PostStartHookContext) error {
+			cc, err := controllers.NewContext(ctx.LoopbackClientConfig, c.ExtraConfig.RootCA, c.ExtraConfig.NodeMonitorGracePeriod)
+			if err != nil {
+				return err
+			}
+			return controllers.Run(ctx, cc, c.ExtraConfig.Controllers)
+		})
+	}
 	return n, nil
-}
-
-// startQuotaController runs the controller that keeps ResourceQuota status
-// current, with its own informers on the loopback connection.
-func startQuotaController(ctx context.Context, loopback *rest.Config) error {
-	client, err := kubernetes.NewForConfig(loopback)
-	if err != nil {
-		return err
-	}
-	f := informers.NewSharedInformerFactory(client, 0)
-	c, err := resourcequotacontroller.New(client, f)
-	if err != nil {
-		return fmt.Errorf("creating the resource quota controller: %w", err)
-	}
-	f.Start(ctx.Done())
-	go c.Run(ctx, 2)
-	return nil
 }
 
 // startCRDOpenAPI publishes the schemas of custom resources in the core

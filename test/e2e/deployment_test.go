@@ -15,8 +15,7 @@ import (
 func TestDeploymentCustomResource(t *testing.T) {
 	mustContain(t, run(t, "apply", "-f", "../../config/crd/bases/apps_deployments.yaml"),
 		"customresourcedefinition.apiextensions.k8s.io/deployments.apps")
-	mustContain(t, run(t, "wait", "--for", "condition=established", "--timeout=60s", "crd/deployments.apps"),
-		"condition met")
+	waitEstablished(t, "deployments.apps")
 	mustContain(t, run(t, "get", "crd", "deployments.apps"), "deployments.apps")
 	// Discovery shows the kind in its upstream group.
 	row := rowOf(t, run(t, "api-resources", "--api-group", "apps"), "deployments")

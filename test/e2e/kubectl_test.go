@@ -169,3 +169,24 @@ func jsonpath(t *testing.T, expr string, args ...string) string {
 	t.Helper()
 	return run(t, append(args, "-o", fmt.Sprintf("jsonpath=%s", expr))...)
 }
+
+// waitEstablished runs `kubectl wait --for condition=established` on a CRD.
+// Until the API server's naming controller has set the first condition, a
+// new CRD's status.conditions is null and kubectl wait stops with an
+// accessor error (upstream behaves the same on a busy machine), so that
+// error is retried.
+func waitEstablished(t *testing.T, crd string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		out, errOut, err := kubectl{}.try(t, "wait", "--for", "condition=established", "--timeout=60s", "crd/"+crd)
+		if err == nil {
+			mustContain(t, out, "condition met")
+			return
+		}
+		if !strings.Contains(errOut, "accessor error") || time.Now().After(deadline) {
+			t.Fatalf("kubectl wait for crd/%s: %v\n%s", crd, err, errOut)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

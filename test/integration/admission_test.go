@@ -15,10 +15,13 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	utilptr "k8s.io/utils/ptr"
+
+	"github.com/strata-dev/strata/nucleus/testenv"
 )
 
 func simplePod(name string) *corev1.Pod {
@@ -34,8 +37,8 @@ func simplePod(name string) *corev1.Pod {
 func TestAdmissionServiceAccount(t *testing.T) {
 	ctx := context.Background()
 	ns := newNamespace(t)
-	// The default ServiceAccount is made by a controller in a later layer;
-	// create it here.
+	// The shared nucleus runs without the serviceaccount controller; create
+	// the default ServiceAccount as it would.
 	if _, err := c.kube.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -102,6 +105,30 @@ func TestAdmissionServiceAccount(t *testing.T) {
 	wantErr := `pods "missing" is forbidden: error looking up service account ` + ns + `/nobody: serviceaccount "nobody" not found`
 	if !apierrors.IsForbidden(err) || err.Error() != wantErr {
 		t.Errorf("pod of a missing ServiceAccount: got %v, want %s", err, wantErr)
+	}
+}
+
+// TestAdmissionServiceAccountWithController runs the serviceaccount
+// controller, as a real cluster does: a pod created right after its
+// namespace waits for the default ServiceAccount and is admitted, and a pod
+// of a namespace whose default ServiceAccount is gone is refused, as
+// upstream.
+func TestAdmissionServiceAccountWithController(t *testing.T) {
+	ctx := context.Background()
+	e := testenv.Start(t)
+	kube := kubernetes.NewForConfigOrDie(e.Config)
+	if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "fresh"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pod, err := kube.CoreV1().Pods("fresh").Create(ctx, simplePod("first"), metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("pod in a fresh namespace: %v", err)
+	}
+	if pod.Spec.ServiceAccountName != "default" || len(pod.Spec.Volumes) != 1 {
+		t.Errorf("pod got serviceAccountName %q, volumes %+v", pod.Spec.ServiceAccountName, pod.Spec.Volumes)
+	}
+	if _, err := kube.CoreV1().ConfigMaps("fresh").Get(ctx, "kube-root-ca.crt", metav1.GetOptions{}); err != nil {
+		t.Errorf("the CA bundle the token volume projects: %v", err)
 	}
 }
 
@@ -184,9 +211,18 @@ func TestAdmissionNamespaceLifecycle(t *testing.T) {
 		t.Errorf("configmap in a missing namespace: got %v, want 404", err)
 	}
 
-	// Nor in a namespace being deleted (its finalizer keeps it Terminating
-	// until a namespace controller empties it).
+	// Nor in a namespace being deleted. A ConfigMap held by a finalizer
+	// keeps the namespace Terminating while the namespace controller
+	// waits for it.
 	ns := newNamespace(t)
+	held := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "held", Finalizers: []string{"example.com/hold"}}}
+	if _, err := c.kube.CoreV1().ConfigMaps(ns).Create(context.Background(), held, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		patch := []byte(`{"metadata":{"finalizers":null}}`)
+		_, _ = c.kube.CoreV1().ConfigMaps(ns).Patch(context.Background(), "held", types.MergePatchType, patch, metav1.PatchOptions{})
+	})
 	if err := c.kube.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/strata-dev/strata/nucleus/options"
 	"github.com/strata-dev/strata/nucleus/testenv"
 )
 
@@ -54,7 +55,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	env, err = testenv.New(context.Background(), dir)
+	env, err = testenv.New(context.Background(), dir, withoutServiceAccountController)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "starting the nucleus: %v\n", err)
 		return 1
@@ -75,6 +76,15 @@ func run(m *testing.M) int {
 	}
 	return code
 }
+
+// withoutServiceAccountController turns off the controller that puts the
+// default ServiceAccount and the kube-root-ca.crt ConfigMap into every
+// namespace: many tests here assert the exact content of a fresh namespace
+// (watch event sequences, page sizes, remainingItemCount). The controller's
+// own test starts a nucleus with it.
+var withoutServiceAccountController = testenv.WithOptions(func(o *options.Options) {
+	o.Controllers = []string{"*", "-serviceaccount"}
+})
 
 // clients are the ways tests talk to a nucleus. Every one of them records
 // 5xx answers in serverErrors.

@@ -39,10 +39,16 @@ const (
 	volumePrefix = "kube-api-access-"
 )
 
-// Register adds the plugin to plugins.
-func Register(plugins *admission.Plugins) {
+// Register adds the plugin to plugins. requireDefault, read when the chain
+// is built, says whether the `default` ServiceAccount must exist (see
+// Plugin.RequireDefaultServiceAccount); nil means it must, as upstream.
+func Register(plugins *admission.Plugins, requireDefault func() bool) {
 	plugins.Register(PluginName, func(io.Reader) (admission.Interface, error) {
-		return New(), nil
+		p := New()
+		if requireDefault != nil {
+			p.RequireDefaultServiceAccount = requireDefault()
+		}
+		return p, nil
 	})
 }
 
@@ -50,10 +56,15 @@ func Register(plugins *admission.Plugins) {
 type Plugin struct {
 	*admission.Handler
 	// RequireDefaultServiceAccount rejects pods of namespaces without a
-	// `default` ServiceAccount, as upstream. Off until a controller creates
-	// that ServiceAccount in every namespace: until then a pod without a
-	// serviceAccountName is admitted and gets its token volume anyway.
+	// `default` ServiceAccount, as upstream (the serviceaccount controller
+	// creates it in every namespace). When off, a pod without a
+	// serviceAccountName is admitted without one existing.
 	RequireDefaultServiceAccount bool
+	// defaultAttempts is how many times a missing `default` ServiceAccount
+	// is looked up before giving up: the controller may be about to create
+	// it in a namespace made a moment ago.
+	defaultAttempts int
+	retryInterval   func() time.Duration
 
 	client   kubernetes.Interface
 	lister   corelisters.ServiceAccountLister
@@ -71,8 +82,11 @@ var (
 // New returns the plugin; the client and informers come from initializers.
 func New() *Plugin {
 	return &Plugin{
-		Handler:  admission.NewHandler(admission.Create),
-		volumeID: func() string { return rand.String(5) },
+		Handler:                      admission.NewHandler(admission.Create),
+		RequireDefaultServiceAccount: true,
+		defaultAttempts:              10,
+		retryInterval:                func() time.Duration { return time.Duration(100+rand.Intn(100)) * time.Millisecond },
+		volumeID:                     func() string { return rand.String(5) },
 	}
 }
 
@@ -191,13 +205,27 @@ func (p *Plugin) serviceAccount(ctx context.Context, namespace, name string) (*c
 			return nil, err
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	sa, err := p.client.CoreV1().ServiceAccounts(namespace).Get(ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil, apierrors.NewNotFound(schema.GroupResource{Resource: "serviceaccount"}, name)
+	attempts := 1
+	if name == DefaultServiceAccountName {
+		attempts = p.defaultAttempts
 	}
-	return sa, err
+	for i := range attempts {
+		if i > 0 {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(p.retryInterval()):
+			}
+		}
+		sa, err := p.client.CoreV1().ServiceAccounts(namespace).Get(ctx, name, metav1.GetOptions{})
+		if err == nil {
+			return sa, nil
+		}
+		if !apierrors.IsNotFound(err) {
+			return nil, err
+		}
+	}
+	return nil, apierrors.NewNotFound(schema.GroupResource{Resource: "serviceaccount"}, name)
 }
 
 // ShouldAutomount is the pod's automountServiceAccountToken if set, else the

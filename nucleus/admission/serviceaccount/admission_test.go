@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
@@ -30,6 +31,7 @@ func newPlugin(t *testing.T, sas ...*corev1.ServiceAccount) *Plugin {
 	}
 	p := New()
 	p.volumeID = func() string { return "abcde" }
+	p.retryInterval = func() time.Duration { return time.Millisecond }
 	p.SetExternalKubeClientSet(client)
 	p.SetExternalKubeInformerFactory(f)
 	p.synced = func() bool { return true }
@@ -71,9 +73,12 @@ func TestAdmit(t *testing.T) {
 		wantSA      string
 		wantMounted bool
 		wantErr     string
+		lenient     bool
 	}{
 		{name: "default assigned and mounted", sas: []*corev1.ServiceAccount{sa("default", nil)}, pod: pod(), wantSA: "default", wantMounted: true},
-		{name: "missing default tolerated", pod: pod(), wantSA: "default", wantMounted: true},
+		{name: "missing default", pod: pod(),
+			wantErr: `pods "p" is forbidden: error looking up service account ns/default: serviceaccount "default" not found`},
+		{name: "missing default tolerated when not required", lenient: true, pod: pod(), wantSA: "default", wantMounted: true},
 		{name: "named account", sas: []*corev1.ServiceAccount{sa("builder", nil)}, pod: pod(func(p *corev1.Pod) { p.Spec.ServiceAccountName = "builder" }), wantSA: "builder", wantMounted: true},
 		{name: "missing named account", pod: pod(func(p *corev1.Pod) { p.Spec.ServiceAccountName = "nobody" }),
 			wantErr: `pods "p" is forbidden: error looking up service account ns/nobody: serviceaccount "nobody" not found`},
@@ -85,6 +90,7 @@ func TestAdmit(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newPlugin(t, tc.sas...)
+			p.RequireDefaultServiceAccount = !tc.lenient
 			err := p.Admit(context.Background(), attrs(tc.pod), nil)
 			if tc.wantErr != "" {
 				if err == nil || err.Error() != tc.wantErr {

@@ -26,6 +26,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 
+	"github.com/strata-dev/strata/nucleus/controllers"
 	nucleusquota "github.com/strata-dev/strata/nucleus/quota"
 )
 
@@ -40,6 +41,15 @@ type Controller struct {
 	queue     workqueue.TypedRateLimitingInterface[string]
 	hasSynced []cache.InformerSynced
 }
+
+func init() {
+	controllers.Register(controllers.Descriptor{Name: "resourcequota", New: func(c controllers.Context) (controllers.Controller, error) {
+		return New(c.Client, c.Informers)
+	}})
+}
+
+// Workers is how many quotas are synced at once.
+const Workers = 2
 
 // New wires the controller to informers of f; start f after New.
 func New(client kubernetes.Interface, f informers.SharedInformerFactory) (*Controller, error) {
@@ -93,7 +103,7 @@ func New(client kubernetes.Interface, f informers.SharedInformerFactory) (*Contr
 }
 
 // Run processes quotas until ctx ends.
-func (c *Controller) Run(ctx context.Context, workers int) {
+func (c *Controller) Run(ctx context.Context) {
 	defer utilruntime.HandleCrash()
 	defer c.queue.ShutDown()
 	logger := klog.FromContext(ctx).WithValues("controller", "resourcequota")
@@ -101,7 +111,7 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	if !cache.WaitForCacheSync(ctx.Done(), c.hasSynced...) {
 		return
 	}
-	for range workers {
+	for range Workers {
 		go wait.UntilWithContext(ctx, c.worker, time.Second)
 	}
 	<-ctx.Done()

@@ -19,6 +19,8 @@ import (
 	"k8s.io/apiserver/pkg/storage"
 	"k8s.io/apiserver/pkg/storage/names"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
+
+	"github.com/strata-dev/strata/nucleus/authentication"
 )
 
 // REST is the storage of a resource's main endpoint.
@@ -164,6 +166,9 @@ type Deps struct {
 	// ServiceIPRange and NodePortRange are the Service allocation ranges.
 	ServiceIPRange net.IPNet
 	NodePortRange  utilnet.PortRange
+	// Authentication issues ServiceAccount tokens and authenticates
+	// bearer tokens, for the authentication APIs. Nil in unit tests.
+	Authentication *authentication.Authentication
 }
 
 // Add builds a store for def and registers it, and its status subresource,
