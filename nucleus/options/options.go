@@ -73,6 +73,8 @@ type Options struct {
 	Authentication AuthenticationOptions
 	// Authorization configures the authorization chain.
 	Authorization AuthorizationOptions
+	// Admission holds the admission chain, audit and encryption flags.
+	Admission AdmissionOptions
 }
 
 // NewOptions returns the defaults.
@@ -89,6 +91,7 @@ func NewOptions() *Options {
 		NodeMonitorGracePeriod: 40 * time.Second,
 		Authentication:         NewAuthenticationOptions(),
 		Authorization:          NewAuthorizationOptions(),
+		Admission:              NewAdmissionOptions(),
 	}
 }
 
@@ -107,6 +110,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&o.ExtraSANs, "tls-san", o.ExtraSANs, "Extra DNS names or IPs for the serving certificate.")
 	o.Authentication.AddFlags(fs)
 	o.Authorization.AddFlags(fs)
+	o.Admission.AddFlags(fs)
 }
 
 // Validate checks the flags.
@@ -130,6 +134,9 @@ func (o *Options) Validate() error {
 		return err
 	}
 	if err := o.Authorization.Validate(); err != nil {
+		return err
+	}
+	if err := o.Admission.Validate(); err != nil {
 		return err
 	}
 	return nil
@@ -238,6 +245,7 @@ func (o *Options) Config(ctx context.Context, etcdServers []string) (*server.Con
 	etcdOptions := genericoptions.NewEtcdOptions(storagebackend.NewDefaultConfig(o.EtcdPrefix, nil))
 	etcdOptions.StorageConfig.Transport.ServerList = etcdServers
 	etcdOptions.DefaultStorageMediaType = runtime.ContentTypeProtobuf
+	o.Admission.applyEncryption(etcdOptions)
 	storageFactory := serverstorage.NewDefaultStorageFactory(
 		etcdOptions.StorageConfig, etcdOptions.DefaultStorageMediaType, scheme.Codecs,
 		serverstorage.NewDefaultResourceEncodingConfig(scheme.Scheme), genericConfig.MergedResourceConfig, nil)

@@ -30,6 +30,7 @@ func registerDefaults(s *runtime.Scheme) {
 	add(&corev1.PersistentVolumeClaim{}, func(o runtime.Object) { defaults.PersistentVolumeClaim(o.(*corev1.PersistentVolumeClaim)) })
 	add(&corev1.Node{}, func(o runtime.Object) { defaults.Node(o.(*corev1.Node)) })
 	add(&corev1.ConfigMap{}, func(runtime.Object) {})
+	add(&corev1.LimitRange{}, func(o runtime.Object) { defaults.LimitRange(o.(*corev1.LimitRange)) })
 	add(&discoveryv1.EndpointSlice{}, func(o runtime.Object) { defaults.EndpointSlice(o.(*discoveryv1.EndpointSlice)) })
 	add(&admissionregistrationv1.ValidatingWebhookConfiguration{}, func(o runtime.Object) {
 		defaults.ValidatingWebhookConfiguration(o.(*admissionregistrationv1.ValidatingWebhookConfiguration))

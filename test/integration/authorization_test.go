@@ -155,15 +155,15 @@ func TestAuthorizationNode(t *testing.T) {
 	}
 }
 
-// testWebhook is a webhook authorizer answering SubjectAccessReviews: it
+// testAuthorizerWebhook is a webhook authorizer answering SubjectAccessReviews: it
 // allows alice to list configmaps and has no opinion on the rest.
-type testWebhook struct {
+type testAuthorizerWebhook struct {
 	server *httptest.Server
 	ca     []byte
 	port   int
 }
 
-func startTestWebhook(t *testing.T, hosts ...string) *testWebhook {
+func startTestAuthorizerWebhook(t *testing.T, hosts ...string) *testAuthorizerWebhook {
 	t.Helper()
 	dir := pki.Dir(t.TempDir())
 	ca, err := dir.EnsureCA()
@@ -201,7 +201,7 @@ func startTestWebhook(t *testing.T, hosts ...string) *testWebhook {
 	}
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
 	p, _ := strconv.Atoi(port)
-	return &testWebhook{server: srv, ca: caPEM, port: p}
+	return &testAuthorizerWebhook{server: srv, ca: caPEM, port: p}
 }
 
 func registration(name string, data map[string]string) *corev1.ConfigMap {
@@ -238,7 +238,7 @@ func TestAuthorizationWebhook(t *testing.T) {
 		t.Fatalf("alice before registration: got %v, want 403", err)
 	}
 
-	wh := startTestWebhook(t, "127.0.0.1", "authz.authz-test.svc")
+	wh := startTestAuthorizerWebhook(t, "127.0.0.1", "authz.authz-test.svc")
 
 	t.Run("by URL", func(t *testing.T) {
 		reg := registration("test-url", map[string]string{

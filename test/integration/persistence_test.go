@@ -53,7 +53,7 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 		if err != nil {
 			t.Fatalf("creating %s persisted: %v", rc.gvr.Resource, err)
 		}
-		remember(rc.gvr, u)
+		remember(rc.gvr, settled(t, rc, cl.dynamic.Resource(rc.gvr).Namespace(ns), u))
 	}
 	for _, r := range []struct {
 		gvr schema.GroupVersionResource

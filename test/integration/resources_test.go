@@ -29,6 +29,29 @@ type resourceCase struct {
 	// deleteLeavesObject is true for resources whose deletion is finished
 	// by a controller (namespaces wait for their content to be removed).
 	deleteLeavesObject bool
+	// statusByController is true for resources whose status a nucleus
+	// controller writes right after creation (resourcequotas: the quota
+	// controller fills status.hard and status.used, as upstream's does).
+	statusByController bool
+}
+
+// settled waits until a controller has written the status of a new object
+// of rc (see statusByController) and returns the object as it then is.
+func settled(t testing.TB, rc resourceCase, client dynamic.ResourceInterface, u *unstructured.Unstructured) *unstructured.Unstructured {
+	t.Helper()
+	if !rc.statusByController {
+		return u
+	}
+	poll(t, 30*time.Second, rc.gvr.Resource+" status to be written", func(ctx context.Context) (bool, error) {
+		got, err := client.Get(ctx, u.GetName(), metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		_, found, _ := unstructured.NestedMap(got.Object, "status", "used")
+		u = got
+		return found, nil
+	})
+	return u
 }
 
 func gvr(group, version, resource string) schema.GroupVersionResource {
@@ -89,7 +112,7 @@ var resourceCases = []resourceCase{
 	}},
 	{gvr: gvr("", "v1", "resourcequotas"), kind: "ResourceQuota", namespaced: true, fields: func(ns string) map[string]interface{} {
 		return map[string]interface{}{"spec": map[string]interface{}{"hard": map[string]interface{}{"pods": "10"}}}
-	}},
+	}, statusByController: true},
 	{gvr: gvr("", "v1", "limitranges"), kind: "LimitRange", namespaced: true, fields: func(ns string) map[string]interface{} {
 		return map[string]interface{}{"spec": map[string]interface{}{"limits": []interface{}{
 			map[string]interface{}{"type": "Container", "max": map[string]interface{}{"cpu": "2"}},
@@ -187,6 +210,7 @@ func testCRUD(t *testing.T, rc resourceCase, ns string) {
 	if created.GetUID() == "" || created.GetResourceVersion() == "" || created.GetCreationTimestamp().Time.IsZero() {
 		t.Errorf("created object lacks uid, resourceVersion or creationTimestamp: %v", created.Object["metadata"])
 	}
+	created = settled(t, rc, client, created)
 	if _, err := client.Create(ctx, rc.object(ns, name), metav1.CreateOptions{}); !apierrors.IsAlreadyExists(err) {
 		t.Errorf("second create of %s: err = %v, want AlreadyExists (409)", name, err)
 	}

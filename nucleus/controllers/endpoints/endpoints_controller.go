@@ -99,7 +99,11 @@ func New(c controllers.Context) (controllers.Controller, error) {
 				ctrl.queue.Add(o.Namespace + "/" + o.Labels[discoveryv1.LabelServiceName])
 			}
 		case *corev1.Endpoints:
-			ctrl.queue.Add(o.Namespace + "/" + o.Name)
+			// Only Endpoints of existing Services: hand-made Endpoints
+			// without a Service are not the controller's.
+			if _, err := ctrl.services.Services(o.Namespace).Get(o.Name); err == nil {
+				ctrl.queue.Add(o.Namespace + "/" + o.Name)
+			}
 		}
 	}
 	for _, inf := range []cache.SharedIndexInformer{sliceInformer.Informer(), eps.Informer()} {

@@ -1,0 +1,341 @@
+// Package noderestriction is the NodeRestriction admission plugin: a kubelet
+// (user `system:node:<name>` in group `system:nodes`) may only change its own
+// Node (not its restricted labels, not its taints once it exists), create
+// mirror pods bound to itself that reference no credentials, update the
+// status of, delete and evict only the pods bound to it, request
+// ServiceAccount tokens only for those pods, and touch only its own Lease.
+package noderestriction
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/admission"
+	"k8s.io/apiserver/pkg/admission/initializer"
+	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/client-go/informers"
+	corelisters "k8s.io/client-go/listers/core/v1"
+)
+
+const (
+	// PluginName is the plugin's name in the chain.
+	PluginName = "NodeRestriction"
+	// RestrictedLabelPrefix marks labels a node may not set on itself.
+	RestrictedLabelPrefix = "node-restriction.kubernetes.io/"
+	nodeUserPrefix        = "system:node:"
+	nodesGroup            = "system:nodes"
+)
+
+var (
+	podResource   = schema.GroupResource{Resource: "pods"}
+	nodeResource  = schema.GroupResource{Resource: "nodes"}
+	saResource    = schema.GroupResource{Resource: "serviceaccounts"}
+	leaseResource = schema.GroupResource{Group: "coordination.k8s.io", Resource: "leases"}
+)
+
+// Register adds the plugin to plugins.
+func Register(plugins *admission.Plugins) {
+	plugins.Register(PluginName, func(io.Reader) (admission.Interface, error) {
+		return New(), nil
+	})
+}
+
+// Plugin is the NodeRestriction admission plugin.
+type Plugin struct {
+	*admission.Handler
+	pods corelisters.PodLister
+}
+
+var (
+	_ admission.ValidationInterface                = &Plugin{}
+	_ initializer.WantsExternalKubeInformerFactory = &Plugin{}
+)
+
+// New returns the plugin; the pod lister comes from an initializer.
+func New() *Plugin {
+	return &Plugin{Handler: admission.NewHandler(admission.Create, admission.Update, admission.Delete)}
+}
+
+// SetExternalKubeInformerFactory sets the pod lister.
+func (p *Plugin) SetExternalKubeInformerFactory(f informers.SharedInformerFactory) {
+	p.pods = f.Core().V1().Pods().Lister()
+}
+
+// ValidateInitialization checks the plugin got its lister.
+func (p *Plugin) ValidateInitialization() error {
+	if p.pods == nil {
+		return fmt.Errorf("missing pod lister")
+	}
+	return nil
+}
+
+// NodeName returns the node a user is, if it is one.
+func NodeName(u user.Info) (string, bool) {
+	if u == nil || !strings.HasPrefix(u.GetName(), nodeUserPrefix) {
+		return "", false
+	}
+	for _, g := range u.GetGroups() {
+		if g == nodesGroup {
+			name := strings.TrimPrefix(u.GetName(), nodeUserPrefix)
+			return name, name != ""
+		}
+	}
+	return "", false
+}
+
+// Validate restricts what a node may write.
+func (p *Plugin) Validate(_ context.Context, a admission.Attributes, _ admission.ObjectInterfaces) error {
+	nodeName, isNode := NodeName(a.GetUserInfo())
+	if !isNode {
+		return nil
+	}
+	switch a.GetResource().GroupResource() {
+	case podResource:
+		return p.admitPod(nodeName, a)
+	case nodeResource:
+		return admitNode(nodeName, a)
+	case saResource:
+		if a.GetSubresource() == "token" {
+			return p.admitToken(nodeName, a)
+		}
+	case leaseResource:
+		if a.GetNamespace() == corev1.NamespaceNodeLease && a.GetName() != nodeName {
+			return admission.NewForbidden(a, fmt.Errorf("can only access node lease with the same name as the requesting node"))
+		}
+	}
+	return nil
+}
+
+func (p *Plugin) admitPod(nodeName string, a admission.Attributes) error {
+	switch a.GetSubresource() {
+	case "":
+		switch a.GetOperation() {
+		case admission.Create:
+			pod, ok := a.GetObject().(*corev1.Pod)
+			if !ok {
+				return apierrors.NewBadRequest(fmt.Sprintf("unexpected type %T", a.GetObject()))
+			}
+			return admitMirrorPod(nodeName, pod, a)
+		case admission.Delete:
+			return p.requireBoundPod(nodeName, a, "delete")
+		default:
+			return admission.NewForbidden(a, fmt.Errorf("unexpected operation %q, node %q can only create and delete mirror pods", a.GetOperation(), nodeName))
+		}
+	case "status":
+		if a.GetOperation() != admission.Update {
+			return admission.NewForbidden(a, fmt.Errorf("unexpected operation %q", a.GetOperation()))
+		}
+		pod, ok := a.GetOldObject().(*corev1.Pod)
+		if !ok {
+			return apierrors.NewBadRequest(fmt.Sprintf("unexpected type %T", a.GetOldObject()))
+		}
+		if pod.Spec.NodeName != nodeName {
+			return admission.NewForbidden(a, fmt.Errorf("node %q can only update pod status for pods with spec.nodeName set to itself", nodeName))
+		}
+		return nil
+	case "eviction":
+		return p.requireBoundPod(nodeName, a, "evict")
+	case "resize":
+		return admission.NewForbidden(a, fmt.Errorf("node %q is not allowed to resize pods", nodeName))
+	}
+	return admission.NewForbidden(a, fmt.Errorf("unexpected subresource %q", a.GetSubresource()))
+}
+
+// admitMirrorPod lets a node create only mirror pods bound to itself that
+// carry no credentials.
+func admitMirrorPod(nodeName string, pod *corev1.Pod, a admission.Attributes) error {
+	if _, ok := pod.Annotations[corev1.MirrorPodAnnotationKey]; !ok {
+		return admission.NewForbidden(a, fmt.Errorf("pod does not have %q annotation, node %q can only create mirror pods", corev1.MirrorPodAnnotationKey, nodeName))
+	}
+	if pod.Spec.NodeName != nodeName {
+		return admission.NewForbidden(a, fmt.Errorf("node %q can only create pods with spec.nodeName set to itself", nodeName))
+	}
+	if pod.Spec.ServiceAccountName != "" {
+		return admission.NewForbidden(a, fmt.Errorf("node %q can not create pods that reference a service account", nodeName))
+	}
+	if kinds := referencedKinds(pod); len(kinds) > 0 {
+		return admission.NewForbidden(a, fmt.Errorf("node %q can not create pods that reference %s", nodeName, kinds[0]))
+	}
+	return nil
+}
+
+// referencedKinds lists the API objects a pod reads credentials or data from.
+func referencedKinds(pod *corev1.Pod) []string {
+	var kinds []string
+	add := func(k string) {
+		for _, have := range kinds {
+			if have == k {
+				return
+			}
+		}
+		kinds = append(kinds, k)
+	}
+	for _, v := range pod.Spec.Volumes {
+		switch {
+		case v.Secret != nil:
+			add("secrets")
+		case v.ConfigMap != nil:
+			add("configmaps")
+		case v.PersistentVolumeClaim != nil, v.Ephemeral != nil:
+			add("persistentvolumeclaims")
+		case v.Projected != nil:
+			for _, s := range v.Projected.Sources {
+				if s.Secret != nil {
+					add("secrets")
+				}
+				if s.ConfigMap != nil {
+					add("configmaps")
+				}
+			}
+		}
+	}
+	if len(pod.Spec.ImagePullSecrets) > 0 {
+		add("secrets")
+	}
+	all := append(append([]corev1.Container{}, pod.Spec.InitContainers...), pod.Spec.Containers...)
+	for _, c := range all {
+		for _, e := range c.EnvFrom {
+			if e.SecretRef != nil {
+				add("secrets")
+			}
+			if e.ConfigMapRef != nil {
+				add("configmaps")
+			}
+		}
+		for _, e := range c.Env {
+			if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+				add("secrets")
+			}
+			if e.ValueFrom != nil && e.ValueFrom.ConfigMapKeyRef != nil {
+				add("configmaps")
+			}
+		}
+	}
+	sort.Strings(kinds)
+	return kinds
+}
+
+// requireBoundPod allows deleting or evicting a pod bound to the node; a pod
+// that is already gone is let through for the storage to answer 404.
+func (p *Plugin) requireBoundPod(nodeName string, a admission.Attributes, verb string) error {
+	pod, err := p.pods.Pods(a.GetNamespace()).Get(a.GetName())
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return admission.NewForbidden(a, fmt.Errorf("error looking up pod %s/%s: %w", a.GetNamespace(), a.GetName(), err))
+	}
+	if pod.Spec.NodeName != nodeName {
+		return admission.NewForbidden(a, fmt.Errorf("node %q can only %s pods with spec.nodeName set to itself", nodeName, verb))
+	}
+	return nil
+}
+
+func admitNode(nodeName string, a admission.Attributes) error {
+	requested := a.GetName()
+	if a.GetOperation() == admission.Create {
+		if node, ok := a.GetObject().(*corev1.Node); ok {
+			requested = node.Name
+			if restricted := restrictedLabels(node.Labels); len(restricted) > 0 {
+				return admission.NewForbidden(a, fmt.Errorf("node %q is not allowed to set the following labels: %s", nodeName, strings.Join(restricted, ", ")))
+			}
+		}
+	}
+	if requested != nodeName {
+		return admission.NewForbidden(a, fmt.Errorf("node %q is not allowed to modify node %q", nodeName, requested))
+	}
+	if a.GetOperation() != admission.Update {
+		return nil
+	}
+	node, ok1 := a.GetObject().(*corev1.Node)
+	old, ok2 := a.GetOldObject().(*corev1.Node)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	if a.GetSubresource() == "" && !apiequality.Semantic.DeepEqual(node.Spec.Taints, old.Spec.Taints) {
+		return admission.NewForbidden(a, fmt.Errorf("node %q is not allowed to modify taints", nodeName))
+	}
+	if changed := ChangedRestrictedLabels(old.Labels, node.Labels); len(changed) > 0 {
+		return admission.NewForbidden(a, fmt.Errorf("is not allowed to modify labels: %s", strings.Join(changed, ", ")))
+	}
+	return nil
+}
+
+func restrictedLabels(labels map[string]string) []string {
+	var out []string
+	for k := range labels {
+		if isRestricted(k) {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func isRestricted(key string) bool {
+	prefix, _, found := strings.Cut(key, "/")
+	if !found {
+		return false
+	}
+	restricted := strings.TrimSuffix(RestrictedLabelPrefix, "/")
+	return prefix == restricted || strings.HasSuffix(prefix, "."+restricted)
+}
+
+// ChangedRestrictedLabels lists restricted labels added, changed or removed.
+func ChangedRestrictedLabels(old, cur map[string]string) []string {
+	var out []string
+	for k, v := range cur {
+		if isRestricted(k) {
+			if ov, ok := old[k]; !ok || ov != v {
+				out = append(out, k)
+			}
+		}
+	}
+	for k := range old {
+		if _, ok := cur[k]; !ok && isRestricted(k) {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// admitToken lets a node request tokens only bound to pods running on it.
+func (p *Plugin) admitToken(nodeName string, a admission.Attributes) error {
+	if a.GetOperation() != admission.Create {
+		return nil
+	}
+	tr, ok := a.GetObject().(*authenticationv1.TokenRequest)
+	if !ok {
+		return apierrors.NewBadRequest(fmt.Sprintf("unexpected type %T", a.GetObject()))
+	}
+	ref := tr.Spec.BoundObjectRef
+	if ref == nil || ref.Kind != "Pod" {
+		return admission.NewForbidden(a, fmt.Errorf("node requested token not bound to a pod"))
+	}
+	if ref.UID == "" {
+		return admission.NewForbidden(a, fmt.Errorf("node requested token with a pod binding without a uid"))
+	}
+	pod, err := p.pods.Pods(a.GetNamespace()).Get(ref.Name)
+	if apierrors.IsNotFound(err) {
+		return apierrors.NewForbidden(a.GetResource().GroupResource(), a.GetName(), err)
+	}
+	if err != nil {
+		return admission.NewForbidden(a, err)
+	}
+	if ref.UID != pod.UID {
+		return admission.NewForbidden(a, fmt.Errorf("the UID in the bound object reference (%s) does not match the UID in record. The object might have been deleted and then recreated", ref.UID))
+	}
+	if pod.Spec.NodeName != nodeName {
+		return admission.NewForbidden(a, fmt.Errorf("node requested token bound to a pod scheduled on a different node"))
+	}
+	return nil
+}
