@@ -5,4 +5,5 @@ import (
 	// Each package registers its controller in init.
 	_ "github.com/strata-dev/strata/nucleus/controllers/namespace"
 	_ "github.com/strata-dev/strata/nucleus/controllers/serviceaccount"
+	_ "github.com/strata-dev/strata/scheduler"
 )
