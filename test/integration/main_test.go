@@ -83,7 +83,7 @@ func run(m *testing.M) int {
 // (watch event sequences, page sizes, remainingItemCount). The controller's
 // own test starts a nucleus with it.
 var withoutServiceAccountController = testenv.WithOptions(func(o *options.Options) {
-	o.Controllers = []string{"*", "-serviceaccount"}
+	o.Controllers = []string{"*", "-serviceaccount", "-scheduler"}
 })
 
 // clients are the ways tests talk to a nucleus. Every one of them records
