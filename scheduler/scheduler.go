@@ -292,4 +292,3 @@ func (s *Scheduler) setUnschedulable(ctx context.Context, pod *corev1.Pod, msg s
 		klog.FromContext(ctx).Error(err, "Recording the PodScheduled condition", "pod", klog.KObj(pod))
 	}
 }
-
