@@ -166,13 +166,18 @@ func (c *cache) schedule(pi *framework.PodInfo) result {
 	if n == 0 {
 		return res
 	}
+	all := make([]*framework.NodeInfo, n)
+	for i, name := range c.order {
+		all[i] = c.nodes[name]
+	}
+	pf := framework.NewPreFilter(pi, all)
 	want := numFeasibleNodesToFind(n)
 	feasible := make([]*framework.NodeInfo, 0, min(want, 64))
 	start := c.nextStart % n
 	visited := 0
 	for ; visited < n && len(feasible) < want; visited++ {
-		ni := c.nodes[c.order[(start+visited)%n]]
-		if s := framework.RunFilters(pi, ni); !s.IsSuccess() {
+		ni := all[(start+visited)%n]
+		if s := framework.RunFilters(pf, pi, ni); !s.IsSuccess() {
 			res.statuses = append(res.statuses, s)
 			continue
 		}

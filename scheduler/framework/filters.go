@@ -55,8 +55,8 @@ type Filter struct {
 	Fn   func(pi *PodInfo, ni *NodeInfo) *Status
 }
 
-// Filters are the filters in upstream's default order; a node is rejected
-// by the first that fails.
+// Filters are the filters that need only the pod and the node, in
+// upstream's default order; a node is rejected by the first that fails.
 var Filters = []Filter{
 	{"NodeUnschedulable", NodeUnschedulable},
 	{"NodeName", NodeName},
@@ -66,8 +66,10 @@ var Filters = []Filter{
 	{"NodeResourcesFit", NodeResourcesFit},
 }
 
-// RunFilters runs Filters and returns the first failure, or nil.
-func RunFilters(pi *PodInfo, ni *NodeInfo) *Status {
+// RunFilters runs Filters, then PodTopologySpread and InterPodAffinity
+// with the cycle state pf (nil when no pod has such rules), and returns the
+// first failure, or nil.
+func RunFilters(pf *PreFilter, pi *PodInfo, ni *NodeInfo) *Status {
 	if ni.Node == nil {
 		return unschedulable(UnschedulableAndUnresolvable, ErrReasonNodeNotFound)
 	}
@@ -76,7 +78,10 @@ func RunFilters(pi *PodInfo, ni *NodeInfo) *Status {
 			return s
 		}
 	}
-	return nil
+	if s := pf.PodTopologySpread(pi, ni); !s.IsSuccess() {
+		return s
+	}
+	return pf.InterPodAffinity(pi, ni)
 }
 
 // NodeUnschedulable rejects cordoned nodes (spec.unschedulable) unless the

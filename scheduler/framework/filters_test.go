@@ -100,7 +100,7 @@ func TestNodeAffinity(t *testing.T) {
 		return corev1.NodeSelectorTerm{MatchExpressions: []corev1.NodeSelectorRequirement{{Key: key, Operator: op, Values: values}}}
 	}
 	mismatch := fail(UnschedulableAndUnresolvable, ErrReasonNodeAffinity)
-	n := node("n1", "1", "1Gi", 10, labels("zone", "a", "cores", "8"))
+	n := node("n1", "1", "1Gi", 10, withLabels("zone", "a", "cores", "8"))
 	runFilterCases(t, NodeAffinity, []filterCase{
 		{name: "nothing asked", pod: pod("p"), node: n},
 		{name: "nodeSelector matches", pod: pod("p", selector("zone", "a")), node: n},
@@ -197,11 +197,11 @@ func TestNodeResourcesFit(t *testing.T) {
 
 func TestRunFiltersStopsAtTheFirstFailure(t *testing.T) {
 	n := node("n", "1", "1Gi", 10, taint("k", "v", corev1.TaintEffectNoSchedule))
-	got := RunFilters(NewPodInfo(pod("p", requests("2", ""))), NewNodeInfo(n))
+	got := RunFilters(nil, NewPodInfo(pod("p", requests("2", ""))), NewNodeInfo(n))
 	if diff := cmp.Diff(fail(UnschedulableAndUnresolvable, ErrReasonUntoleratedTaint), got); diff != "" {
 		t.Errorf("status (-want +got):\n%s", diff)
 	}
-	if got := RunFilters(NewPodInfo(pod("p")), NewNodeInfo(nil)); got.IsSuccess() {
+	if got := RunFilters(nil, NewPodInfo(pod("p")), NewNodeInfo(nil)); got.IsSuccess() {
 		t.Error("a node that does not exist passed")
 	}
 }

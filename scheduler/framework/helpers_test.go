@@ -56,7 +56,7 @@ func node(name string, cpu, mem string, pods int64, opts ...nodeOpt) *corev1.Nod
 	return n
 }
 
-func labels(kv ...string) nodeOpt {
+func withLabels(kv ...string) nodeOpt {
 	return func(n *corev1.Node) {
 		for i := 0; i+1 < len(kv); i += 2 {
 			n.Labels[kv[i]] = kv[i+1]

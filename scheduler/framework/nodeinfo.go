@@ -90,11 +90,15 @@ type PodInfo struct {
 	NonZeroRequests Resource
 	// HostPorts are the host ports of its containers.
 	HostPorts []HostPort
+	// hasRequiredAntiAffinity: the pod has required anti-affinity terms.
+	hasRequiredAntiAffinity bool
 }
 
 // NewPodInfo computes a PodInfo.
 func NewPodInfo(pod *corev1.Pod) *PodInfo {
 	pi := &PodInfo{Pod: pod}
+	_, anti := requiredAffinity(pod)
+	pi.hasRequiredAntiAffinity = len(anti) > 0
 	pi.Requests = NewResource(resourcehelper.PodRequests(pod, resourcehelper.PodResourcesOptions{}))
 	nonZero := resourcehelper.PodRequests(pod, resourcehelper.PodResourcesOptions{
 		NonMissingContainerRequests: corev1.ResourceList{
@@ -137,6 +141,9 @@ type NodeInfo struct {
 	NonZeroRequested Resource
 	// UsedPorts counts the host ports Pods use.
 	UsedPorts map[HostPort]int
+	// PodsWithRequiredAntiAffinity counts the Pods with required
+	// anti-affinity terms.
+	PodsWithRequiredAntiAffinity int
 }
 
 // NewNodeInfo builds the NodeInfo of node (which may be nil while only its
@@ -167,6 +174,9 @@ func (n *NodeInfo) AddPod(pi *PodInfo) {
 	for _, hp := range pi.HostPorts {
 		n.UsedPorts[hp]++
 	}
+	if pi.hasRequiredAntiAffinity {
+		n.PodsWithRequiredAntiAffinity++
+	}
 }
 
 // RemovePod forgets the pod with uid; it reports whether it was there.
@@ -182,6 +192,9 @@ func (n *NodeInfo) RemovePod(uid types.UID) bool {
 		if n.UsedPorts[hp]--; n.UsedPorts[hp] <= 0 {
 			delete(n.UsedPorts, hp)
 		}
+	}
+	if pi.hasRequiredAntiAffinity {
+		n.PodsWithRequiredAntiAffinity--
 	}
 	return true
 }

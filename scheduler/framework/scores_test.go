@@ -68,9 +68,9 @@ func TestPreferredNodeAffinity(t *testing.T) {
 		node *corev1.Node
 		want int64
 	}{
-		{"no preference", pod("p"), node("n", "1", "1Gi", 10, labels("zone", "a")), 0},
-		{"both terms", p, node("n", "1", "1Gi", 10, labels("zone", "a", "disk", "ssd")), 15},
-		{"one term", p, node("n", "1", "1Gi", 10, labels("disk", "ssd")), 5},
+		{"no preference", pod("p"), node("n", "1", "1Gi", 10, withLabels("zone", "a")), 0},
+		{"both terms", p, node("n", "1", "1Gi", 10, withLabels("zone", "a", "disk", "ssd")), 15},
+		{"one term", p, node("n", "1", "1Gi", 10, withLabels("disk", "ssd")), 5},
 		{"none", p, node("n", "1", "1Gi", 10), 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
