@@ -184,27 +184,15 @@ func NewPreFilter(pi *PodInfo, nodes []*NodeInfo) *PreFilter {
 	return pf
 }
 
-// InterPodAffinity checks the pod's required affinity and anti-affinity
-// terms and the required anti-affinity of the pods already placed.
+// InterPodAffinity checks, in upstream's order, the pod's required
+// affinity terms, its anti-affinity terms, and the required anti-affinity
+// of the pods already placed.
 func (pf *PreFilter) InterPodAffinity(pi *PodInfo, ni *NodeInfo) *Status {
 	if pf == nil {
 		return nil
 	}
 	nodeLabels := ni.Node.Labels
-	for key, n := range pf.existingAnti {
-		k, v := splitTopo(key)
-		if n > 0 && nodeLabels[k] == v {
-			if _, ok := nodeLabels[k]; ok {
-				return unschedulable(Unschedulable, ErrReasonExistingAntiAffinityRules)
-			}
-		}
-	}
 	aff, anti := requiredAffinity(pi.Pod)
-	for i := range anti {
-		if v, ok := nodeLabels[anti[i].TopologyKey]; ok && pf.antiAffinityCounts[i][topo(anti[i].TopologyKey, v)] > 0 {
-			return unschedulable(Unschedulable, ErrReasonAntiAffinityRulesNotMatch)
-		}
-	}
 	if len(aff) > 0 {
 		ok := true
 		for i := range aff {
@@ -225,6 +213,17 @@ func (pf *PreFilter) InterPodAffinity(pi *PodInfo, ni *NodeInfo) *Status {
 			if !self {
 				return unschedulable(UnschedulableAndUnresolvable, ErrReasonAffinityRulesNotMatch)
 			}
+		}
+	}
+	for i := range anti {
+		if v, ok := nodeLabels[anti[i].TopologyKey]; ok && pf.antiAffinityCounts[i][topo(anti[i].TopologyKey, v)] > 0 {
+			return unschedulable(Unschedulable, ErrReasonAntiAffinityRulesNotMatch)
+		}
+	}
+	for key, n := range pf.existingAnti {
+		k, v := splitTopo(key)
+		if got, ok := nodeLabels[k]; ok && n > 0 && got == v {
+			return unschedulable(Unschedulable, ErrReasonExistingAntiAffinityRules)
 		}
 	}
 	return nil

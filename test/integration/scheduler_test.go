@@ -227,6 +227,36 @@ func TestSchedulerOnSimulatedNodes(t *testing.T) {
 		return false, nil
 	})
 
+	// Pods with required anti-affinity by hostname spread over the three
+	// untainted nodes; a fourth has nowhere to go.
+	antiAffinity := func(p *corev1.Pod) {
+		p.Labels = map[string]string{"app": "spread"}
+		p.Spec.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{
+			RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{
+				TopologyKey:   corev1.LabelHostname,
+				LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "spread"}},
+			}},
+		}}
+	}
+	spreadNodes := map[string]bool{}
+	for i := range 3 {
+		create(schedPod(fmt.Sprintf("spread-%d", i), "100m", antiAffinity))
+		spreadNodes[waitRunning(fmt.Sprintf("spread-%d", i)).Spec.NodeName] = true
+	}
+	if len(spreadNodes) != 3 {
+		t.Errorf("anti-affine pods share nodes: %v", spreadNodes)
+	}
+	create(schedPod("spread-3", "100m", antiAffinity))
+	wantMessages["spread-3"] = "0/4 nodes are available: 1 node(s) had untolerated taint(s), 3 node(s) didn't match pod anti-affinity rules. preemption: 0/4 nodes are available: 1 Preemption is not helpful for scheduling, 3 No preemption victims found for incoming pod."
+	poll(t, 30*time.Second, "the PodScheduled=False condition of spread-3", func(ctx context.Context) (bool, error) {
+		p, err := pods.Get(ctx, "spread-3", metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		cond := podCondition(p, corev1.PodScheduled)
+		return cond != nil && cond.Status == corev1.ConditionFalse && cond.Message == wantMessages["spread-3"], nil
+	})
+
 	// No pod without the toleration ever went to the tainted node.
 	list, err := pods.List(ctx, metav1.ListOptions{FieldSelector: "spec.nodeName=sim-gpu-10"})
 	if err != nil {
@@ -238,13 +268,13 @@ func TestSchedulerOnSimulatedNodes(t *testing.T) {
 		}
 	}
 
-	// A big node with the ssd label joins: both pending pods are retried
-	// and placed on it.
+	// A big node with the ssd label joins: the pending pods are retried and
+	// placed on it.
 	big := simConfig("sim-big-", "128")
 	big.FirstIndex = 20
 	big.Labels = map[string]string{"disk": "ssd"}
 	startSimulatedNodes(t, c.kube, big)
-	for _, name := range []string{"huge", "wants-ssd"} {
+	for _, name := range []string{"huge", "wants-ssd", "spread-3"} {
 		if p := waitRunning(name); p.Spec.NodeName != "sim-big-20" {
 			t.Errorf("pod %s runs on %q, want sim-big-20", name, p.Spec.NodeName)
 		}
