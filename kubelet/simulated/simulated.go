@@ -145,10 +145,20 @@ func New(client kubernetes.Interface, cfg Config) (*Simulator, error) {
 			s.queue.Add(pod.Namespace + "/" + pod.Name)
 		}
 	}
+	release := func(obj interface{}) {
+		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = tomb.Obj
+		}
+		if pod, ok := obj.(*corev1.Pod); ok {
+			if n, mine := s.nodes[pod.Spec.NodeName]; mine {
+				n.releaseIP(pod.UID)
+			}
+		}
+	}
 	if _, err := podInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    enqueue,
 		UpdateFunc: func(_, obj interface{}) { enqueue(obj) },
-		DeleteFunc: enqueue,
+		DeleteFunc: release,
 	}); err != nil {
 		return nil, err
 	}
@@ -399,7 +409,13 @@ func (s *Simulator) sync(ctx context.Context, key string) error {
 		}
 		return err
 	}
-	if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed || isRunning(pod) {
+	if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
+		n.releaseIP(pod.UID)
+		return nil
+	}
+	if isRunning(pod) {
+		// Running already, maybe from before a restart: keep its address.
+		n.remember(pod.UID, pod.Status.PodIP)
 		return nil
 	}
 	running := RunningStatus(pod, n.hostIP, n.podIP(pod.UID), time.Now())
@@ -452,6 +468,12 @@ func (n *node) inUse(ip string) bool {
 		}
 	}
 	return false
+}
+
+func (n *node) remember(uid types.UID, ip string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.podIPs[uid] = ip
 }
 
 func (n *node) releaseIP(uid types.UID) {
