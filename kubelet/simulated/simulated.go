@@ -113,7 +113,7 @@ func New(client kubernetes.Interface, cfg Config) (*Simulator, error) {
 		client: client,
 		cfg:    cfg,
 		nodes:  map[string]*node{},
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.NewTypedItemExponentialFailureRateLimiter[string](5*time.Millisecond, 10*time.Second),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "simulated-kubelet"}),
 	}
 	for i := 0; i < cfg.Count; i++ {
