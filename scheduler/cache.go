@@ -192,6 +192,11 @@ func (c *cache) schedule(pi *framework.PodInfo) result {
 		return res
 	}
 	scores := framework.ScoreNodes(pi, feasible)
+	if extra := framework.InterPodScores(pi, all, feasible); extra != nil {
+		for i := range scores {
+			scores[i] += extra[i]
+		}
+	}
 	best, ties := 0, 1
 	for i := 1; i < len(scores); i++ {
 		switch {
