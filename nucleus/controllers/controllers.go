@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/informers"
@@ -31,10 +32,14 @@ type Context struct {
 	Informers informers.SharedInformerFactory
 	// RootCA is the PEM bundle clients in pods use to verify the API server.
 	RootCA []byte
+	// NodeMonitorGracePeriod is how long a node may go without a heartbeat
+	// before it is considered unreachable (upstream's
+	// --node-monitor-grace-period).
+	NodeMonitorGracePeriod time.Duration
 }
 
 // NewContext builds a Context for the server at cfg.
-func NewContext(cfg *rest.Config, rootCA []byte) (Context, error) {
+func NewContext(cfg *rest.Config, rootCA []byte, nodeMonitorGracePeriod time.Duration) (Context, error) {
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return Context{}, err
@@ -49,6 +54,8 @@ func NewContext(cfg *rest.Config, rootCA []byte) (Context, error) {
 		Discovery: client.Discovery(),
 		Informers: informers.NewSharedInformerFactory(client, 0),
 		RootCA:    rootCA,
+
+		NodeMonitorGracePeriod: nodeMonitorGracePeriod,
 	}, nil
 }
 

@@ -66,19 +66,29 @@ type Options struct {
 	ExtraSANs []string
 	// Controllers selects the control loops run inside the nucleus.
 	Controllers []string
+	// NodeMonitorGracePeriod is how long a node may go without a heartbeat
+	// before it is marked unreachable.
+	NodeMonitorGracePeriod time.Duration
+	// Authentication configures the authenticators.
+	Authentication AuthenticationOptions
+	// Authorization configures the authorization chain.
+	Authorization AuthorizationOptions
 }
 
 // NewOptions returns the defaults.
 func NewOptions() *Options {
 	return &Options{
-		DataDir:               "/var/lib/strata",
-		BindAddress:           "0.0.0.0",
-		SecurePort:            6443,
-		AdvertiseAddress:      "127.0.0.1",
-		EtcdPrefix:            "/registry",
-		ServiceClusterIPRange: "10.96.0.0/12",
-		ServiceNodePortRange:  "30000-32767",
-		Controllers:           []string{"*"},
+		DataDir:                "/var/lib/strata",
+		BindAddress:            "0.0.0.0",
+		SecurePort:             6443,
+		AdvertiseAddress:       "127.0.0.1",
+		EtcdPrefix:             "/registry",
+		ServiceClusterIPRange:  "10.96.0.0/12",
+		ServiceNodePortRange:   "30000-32767",
+		Controllers:            []string{"*"},
+		NodeMonitorGracePeriod: 40 * time.Second,
+		Authentication:         NewAuthenticationOptions(),
+		Authorization:          NewAuthorizationOptions(),
 	}
 }
 
@@ -93,7 +103,10 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ServiceClusterIPRange, "service-cluster-ip-range", o.ServiceClusterIPRange, "CIDR range Service cluster IPs are allocated from.")
 	fs.StringVar(&o.ServiceNodePortRange, "service-node-port-range", o.ServiceNodePortRange, "Port range Service node ports are allocated from.")
 	fs.StringSliceVar(&o.Controllers, "controllers", o.Controllers, "Control loops to run inside the nucleus: '*' runs all, 'foo' runs foo, '-foo' turns foo off. Known: "+strings.Join(controllers.Known(), ", ")+".")
+	fs.DurationVar(&o.NodeMonitorGracePeriod, "node-monitor-grace-period", o.NodeMonitorGracePeriod, "How long a node may go without renewing its Lease before its Ready condition becomes Unknown and its pods are evicted after their toleration seconds.")
 	fs.StringSliceVar(&o.ExtraSANs, "tls-san", o.ExtraSANs, "Extra DNS names or IPs for the serving certificate.")
+	o.Authentication.AddFlags(fs)
+	o.Authorization.AddFlags(fs)
 }
 
 // Validate checks the flags.
@@ -112,6 +125,12 @@ func (o *Options) Validate() error {
 	}
 	if o.SecurePort < 0 || o.SecurePort > 65535 {
 		return fmt.Errorf("--secure-port %d is not a port", o.SecurePort)
+	}
+	if err := o.Authentication.Validate(); err != nil {
+		return err
+	}
+	if err := o.Authorization.Validate(); err != nil {
+		return err
 	}
 	return nil
 }
@@ -198,7 +217,8 @@ func (o *Options) Config(ctx context.Context, etcdServers []string) (*server.Con
 		return nil, err
 	}
 	genericConfig.SecureServing.ClientCA = clientCA
-	if err := o.applyAuthentication(genericConfig, clientCA); err != nil {
+	authn, err := o.applyAuthentication(ctx, genericConfig, clientCA, client)
+	if err != nil {
 		return nil, err
 	}
 	if err := o.applyAuthorization(genericConfig); err != nil {
@@ -252,6 +272,9 @@ func (o *Options) Config(ctx context.Context, etcdServers []string) (*server.Con
 			APIExtensions:  extensions,
 			Controllers:    o.Controllers,
 			RootCA:         rootCA,
+
+			NodeMonitorGracePeriod: o.NodeMonitorGracePeriod,
+			Authentication:         authn,
 		},
 	}, nil
 }

@@ -13,6 +13,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -84,6 +85,48 @@ func (d Dir) EnsureCA() (*CA, error) {
 	}
 	cert, _ := x509.ParseCertificate(der)
 	return &CA{Cert: cert, Key: key}, nil
+}
+
+// LoadCA loads an existing CA from d; it does not create one.
+func (d Dir) LoadCA() (*CA, error) {
+	if !exists(d.CACertFile()) || !exists(d.CAKeyFile()) {
+		return nil, fmt.Errorf("no CA in %s: %w", d, os.ErrNotExist)
+	}
+	return d.loadCA()
+}
+
+// IssueClientCert signs a new client certificate for user in groups
+// (CN=user, O=groups) and returns it and its key as PEM, without writing
+// anything.
+func (ca *CA) IssueClientCert(user string, groups []string) (certPEM, keyPEM []byte, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	// One RDN per group keeps the groups in the order given (a single
+	// multi-valued RDN would be sorted by DER).
+	subject := pkix.Name{CommonName: user}
+	for _, g := range groups {
+		subject.ExtraNames = append(subject.ExtraNames, pkix.AttributeTypeAndValue{Type: asn1.ObjectIdentifier{2, 5, 4, 10}, Value: g})
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(),
+		Subject:      subject,
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(leafValidity),
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, key.Public(), ca.Key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("signing client certificate for %s: %w", user, err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), nil
 }
 
 func (d Dir) loadCA() (*CA, error) {

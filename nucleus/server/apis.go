@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -14,6 +16,8 @@ import (
 
 	"github.com/strata-dev/strata/nucleus/registry/admissionregistration"
 	"github.com/strata-dev/strata/nucleus/registry/apiextensions/customresourcedefinition"
+	"github.com/strata-dev/strata/nucleus/registry/authentication"
+	"github.com/strata-dev/strata/nucleus/registry/authorization"
 	"github.com/strata-dev/strata/nucleus/registry/coordination/lease"
 	"github.com/strata-dev/strata/nucleus/registry/core/configmap"
 	"github.com/strata-dev/strata/nucleus/registry/core/endpoints"
@@ -54,6 +58,8 @@ var apiGroups = []struct {
 	{coordinationv1.SchemeGroupVersion, []installer{lease.Install}},
 	{eventsv1.SchemeGroupVersion, []installer{eventsevent.Install}},
 	{admissionregistrationv1.SchemeGroupVersion, []installer{admissionregistration.Install}},
+	{authenticationv1.SchemeGroupVersion, []installer{authentication.Install}},
+	{authorizationv1.SchemeGroupVersion, []installer{authorization.Install}},
 	{apiextensionsv1.SchemeGroupVersion, []installer{customresourcedefinition.Install}},
 }
 
@@ -66,6 +72,9 @@ func (c completedConfig) deps(gv schema.GroupVersion) store.Deps {
 		EtcdPrefix:     c.ExtraConfig.EtcdPrefix,
 		ServiceIPRange: c.ExtraConfig.ServiceIPRange,
 		NodePortRange:  c.ExtraConfig.NodePortRange,
+		Authentication: c.ExtraConfig.Authentication,
+		Authorizer:     c.GenericConfig.Authorization.Authorizer,
+		RuleResolver:   c.GenericConfig.RuleResolver,
 	}
 }
 

@@ -7,11 +7,14 @@ package server
 import (
 	"fmt"
 	"net"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	apiextensionsapiserver "k8s.io/apiextensions-apiserver/pkg/apiserver"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
 	genericapiserver "k8s.io/apiserver/pkg/server"
+
+	"github.com/strata-dev/strata/nucleus/authentication"
 )
 
 // ExtraConfig is what the nucleus needs beyond the generic server.
@@ -36,6 +39,12 @@ type ExtraConfig struct {
 	// RootCA is the CA bundle published to every namespace for clients in
 	// pods.
 	RootCA []byte
+	// NodeMonitorGracePeriod is how long a node may stay silent before it
+	// is marked unreachable.
+	NodeMonitorGracePeriod time.Duration
+	// Authentication holds the token issuer and authenticators the
+	// authentication APIs need, and the issuer discovery documents.
+	Authentication *authentication.Authentication
 }
 
 // Config is the nucleus' configuration.

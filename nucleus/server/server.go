@@ -45,6 +45,8 @@ func (c CompletedConfig) New() (*Nucleus, error) {
 	if err := c.installAPIs(s); err != nil {
 		return nil, err
 	}
+	// Issuer discovery: plain documents, readable anonymously.
+	c.ExtraConfig.Authentication.Handle(s.Handler.NonGoRestfulMux)
 
 	groups := crdgroups.NewController(crdInformer, s.DiscoveryGroupManager)
 	s.AddPostStartHookOrDie("strata-crd-discovery", func(ctx genericapiserver.PostStartHookContext) error {
@@ -60,7 +62,7 @@ func (c CompletedConfig) New() (*Nucleus, error) {
 	})
 	if len(c.ExtraConfig.Controllers) > 0 {
 		s.AddPostStartHookOrDie("strata-controllers", func(ctx genericapiserver.PostStartHookContext) error {
-			cc, err := controllers.NewContext(ctx.LoopbackClientConfig, c.ExtraConfig.RootCA)
+			cc, err := controllers.NewContext(ctx.LoopbackClientConfig, c.ExtraConfig.RootCA, c.ExtraConfig.NodeMonitorGracePeriod)
 			if err != nil {
 				return err
 			}

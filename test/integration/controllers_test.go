@@ -121,7 +121,10 @@ func TestNamespaceDeletionRemovesContent(t *testing.T) {
 		what string
 		err  func() error
 	}{
-		{"configmap", func() error { _, err := c.kube.CoreV1().ConfigMaps(ns).Get(ctx, "settings", metav1.GetOptions{}); return err }},
+		{"configmap", func() error {
+			_, err := c.kube.CoreV1().ConfigMaps(ns).Get(ctx, "settings", metav1.GetOptions{})
+			return err
+		}},
 		{"pod", func() error { _, err := c.kube.CoreV1().Pods(ns).Get(ctx, "web", metav1.GetOptions{}); return err }},
 	} {
 		if err := check.err(); !apierrors.IsNotFound(err) {

@@ -1,7 +1,7 @@
 package integration
 
 import (
-		"encoding/json"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"

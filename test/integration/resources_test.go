@@ -302,6 +302,9 @@ func testOwnerReferences(t *testing.T, rc resourceCase, ns string) {
 	ctx := context.Background()
 	client := rc.client(ns)
 	name := uniqueName("owned")
+	// The owners do not exist, but no CRD serves example.com/v1 Widgets:
+	// the garbage collector cannot resolve that owner and leaves the object
+	// alone instead of collecting it on a guess.
 	owners := []metav1.OwnerReference{
 		{APIVersion: "v1", Kind: "ConfigMap", Name: "owner", UID: types.UID("3e2b6c1a-0000-4000-8000-000000000001"), Controller: ptr(true), BlockOwnerDeletion: ptr(true)},
 		{APIVersion: "example.com/v1", Kind: "Widget", Name: "other", UID: types.UID("3e2b6c1a-0000-4000-8000-000000000002")},
@@ -416,4 +419,9 @@ func poll(t testing.TB, timeout time.Duration, what string, cond func(ctx contex
 	if err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, timeout, true, cond); err != nil {
 		t.Fatalf("waiting for %s: %v", what, err)
 	}
+}
+
+// pollErr waits until cond is true and returns the error if it never is.
+func pollErr(timeout time.Duration, cond func(ctx context.Context) (bool, error)) error {
+	return wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, timeout, true, cond)
 }

@@ -3,7 +3,11 @@ package all
 
 import (
 	// Each package registers its controller in init.
+	_ "github.com/strata-dev/strata/nucleus/controllers/endpoints"
+	_ "github.com/strata-dev/strata/nucleus/controllers/garbagecollector"
 	_ "github.com/strata-dev/strata/nucleus/controllers/namespace"
+	_ "github.com/strata-dev/strata/nucleus/controllers/nodelifecycle"
+	_ "github.com/strata-dev/strata/nucleus/controllers/podgc"
 	_ "github.com/strata-dev/strata/nucleus/controllers/serviceaccount"
 	_ "github.com/strata-dev/strata/scheduler"
 )

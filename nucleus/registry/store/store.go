@@ -13,12 +13,15 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/apiserver/pkg/registry/generic"
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/apiserver/pkg/storage"
 	"k8s.io/apiserver/pkg/storage/names"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
+
+	"github.com/strata-dev/strata/nucleus/authentication"
 )
 
 // REST is the storage of a resource's main endpoint.
@@ -164,6 +167,13 @@ type Deps struct {
 	// ServiceIPRange and NodePortRange are the Service allocation ranges.
 	ServiceIPRange net.IPNet
 	NodePortRange  utilnet.PortRange
+	// Authentication issues ServiceAccount tokens and authenticates
+	// bearer tokens, for the authentication APIs. Nil in unit tests.
+	Authentication *authentication.Authentication
+	// Authorizer is the server's authorization chain and RuleResolver lists
+	// what it grants, for the authorization.k8s.io reviews.
+	Authorizer   authorizer.Authorizer
+	RuleResolver authorizer.RuleResolver
 }
 
 // Add builds a store for def and registers it, and its status subresource,
