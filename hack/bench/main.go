@@ -37,6 +37,8 @@ type config struct {
 	valueSize   int
 	settle      time.Duration
 	concurrency []int
+	scenarios   []schedScenario
+	phases      map[string]bool
 }
 
 // quickDefaults are the values -quick gives flags not set explicitly.
@@ -46,6 +48,7 @@ var quickDefaults = map[string]string{
 	"cell-limit":  "3s",
 	"mem-objects": "1000",
 	"settle":      "2s",
+	"scheduling":  "200/20",
 }
 
 func parseFlags() (*config, error) {
@@ -62,6 +65,8 @@ func parseFlags() (*config, error) {
 	flag.IntVar(&c.valueSize, "value-size", 1024, "Value size in bytes of the etcd floor's puts.")
 	flag.DurationVar(&c.settle, "settle", 5*time.Second, "Wait before reading the nucleus' memory.")
 	clients := flag.String("clients", "1,10,50", "Concurrent clients of each latency cell, comma separated.")
+	flag.String("scheduling", "1000/100,5000/1000", "Scheduling scenarios, pods/nodes, comma separated.")
+	phases := flag.String("phases", "etcd floor,startup,requests,memory,scheduling", "Phases to run, comma separated.")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", flag.Args())
@@ -78,6 +83,14 @@ func parseFlags() (*config, error) {
 			}
 		}
 	}
+	var err error
+	if c.scenarios, err = parseScenarios(flag.Lookup("scheduling").Value.String()); err != nil {
+		return nil, err
+	}
+	c.phases = map[string]bool{}
+	for _, p := range strings.Split(*phases, ",") {
+		c.phases[strings.TrimSpace(p)] = true
+	}
 	for _, s := range strings.Split(*clients, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
@@ -93,7 +106,7 @@ func parseFlags() (*config, error) {
 
 func quickSummary() string {
 	var parts []string
-	for _, name := range []string{"startups", "ops", "cell-limit", "mem-objects", "settle"} {
+	for _, name := range []string{"startups", "ops", "cell-limit", "mem-objects", "settle", "scheduling"} {
 		parts = append(parts, "-"+name+" "+quickDefaults[name])
 	}
 	return strings.Join(parts, ", ")
@@ -180,8 +193,15 @@ func run(ctx context.Context, c *config) error {
 			r.memory, err = benchMemory(ctx, c, filepath.Join(root, "memory"))
 			return err
 		}},
+		{"scheduling", func() (err error) {
+			r.scheduler, err = benchScheduler(ctx, c, filepath.Join(root, "scheduling"))
+			return err
+		}},
 	}
 	for _, p := range phases {
+		if !c.phases[p.name] {
+			continue
+		}
 		if err := phase(p.name, p.run); err != nil {
 			return err
 		}

@@ -26,16 +26,27 @@ type results struct {
 	startup    startupResult
 	requests   []kindResult
 	memory     memoryResult
+	scheduler  []schedResult
 }
 
 // markdown renders the report.
 func (r *results) markdown() string {
 	var b strings.Builder
 	r.header(&b)
-	r.startupSection(&b)
-	r.requestSection(&b)
-	r.floorSection(&b)
-	r.memorySection(&b)
+	ran := r.config.phases
+	if ran["startup"] {
+		r.startupSection(&b)
+	}
+	if ran["requests"] {
+		r.requestSection(&b)
+	}
+	if ran["etcd floor"] {
+		r.floorSection(&b)
+	}
+	if ran["memory"] {
+		r.memorySection(&b)
+	}
+	r.schedulerSection(&b)
 	r.errorSection(&b)
 	return b.String()
 }

@@ -81,9 +81,11 @@ func run(m *testing.M) int {
 // default ServiceAccount and the kube-root-ca.crt ConfigMap into every
 // namespace: many tests here assert the exact content of a fresh namespace
 // (watch event sequences, page sizes, remainingItemCount). The controller's
-// own test starts a nucleus with it.
+// own test starts a nucleus with it. The scheduler is off too: it would write
+// the status of the pods tests create (and bind them to other tests' nodes);
+// scheduler_test.go starts its own nucleus.
 var withoutServiceAccountController = testenv.WithOptions(func(o *options.Options) {
-	o.Controllers = []string{"*", "-serviceaccount"}
+	o.Controllers = []string{"*", "-serviceaccount", "-scheduler"}
 })
 
 // clients are the ways tests talk to a nucleus. Every one of them records

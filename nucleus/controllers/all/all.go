@@ -10,4 +10,5 @@ import (
 	_ "github.com/strata-dev/strata/nucleus/controllers/podgc"
 	_ "github.com/strata-dev/strata/nucleus/controllers/resourcequota"
 	_ "github.com/strata-dev/strata/nucleus/controllers/serviceaccount"
+	_ "github.com/strata-dev/strata/scheduler"
 )
