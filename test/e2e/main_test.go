@@ -101,11 +101,18 @@ func startNucleus() (*nucleus, error) {
 	if err != nil {
 		return nil, err
 	}
+	return launchNucleus(dataDir, port, "nucleus.log")
+}
+
+// launchNucleus runs bin/strata nucleus on dataDir and port, logging to
+// logName in the artifacts directory (appending, so restarts keep the
+// earlier runs' lines), and waits until it is ready.
+func launchNucleus(dataDir string, port int, logName string, extraArgs ...string) (*nucleus, error) {
 	if err := os.MkdirAll(artifactsDir, 0o755); err != nil {
 		return nil, err
 	}
-	logPath, _ := filepath.Abs(filepath.Join(artifactsDir, "nucleus.log"))
-	logFile, err := os.Create(logPath)
+	logPath, _ := filepath.Abs(filepath.Join(artifactsDir, logName))
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -113,10 +120,10 @@ func startNucleus() (*nucleus, error) {
 	if err := os.MkdirAll(n.home, 0o700); err != nil {
 		return nil, err
 	}
-	n.cmd = exec.Command(strataBin, "nucleus",
+	n.cmd = exec.Command(strataBin, append([]string{"nucleus",
 		"--data-dir", dataDir,
 		"--bind-address", "127.0.0.1",
-		"--secure-port", strconv.Itoa(port))
+		"--secure-port", strconv.Itoa(port)}, extraArgs...)...)
 	n.cmd.Stdout = logFile
 	n.cmd.Stderr = logFile
 	fmt.Printf("e2e: starting %s on port %d, data in %s, log in %s\n", strataBin, port, dataDir, logPath)
@@ -134,6 +141,12 @@ func startNucleus() (*nucleus, error) {
 	}
 	fmt.Printf("e2e: the nucleus is ready after %s\n", time.Since(start).Round(100*time.Millisecond))
 	return n, nil
+}
+
+// kill ends the nucleus with SIGKILL, as a crash would.
+func (n *nucleus) kill() {
+	_ = n.cmd.Process.Kill()
+	<-n.exited
 }
 
 // waitReady polls /readyz with the cluster CA until it answers ok.

@@ -22,7 +22,7 @@ import (
 // other tests.
 func TestCompactedResourceVersion(t *testing.T) {
 	t.Parallel()
-	e := testenv.Start(t, withoutServiceAccountController)
+	e := testenv.Start(t, quietControllers)
 	cl, err := newClients(e)
 	if err != nil {
 		t.Fatal(err)

@@ -55,7 +55,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	env, err = testenv.New(context.Background(), dir, withoutServiceAccountController)
+	env, err = testenv.New(context.Background(), dir, quietControllers)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "starting the nucleus: %v\n", err)
 		return 1
@@ -77,14 +77,14 @@ func run(m *testing.M) int {
 	return code
 }
 
-// withoutServiceAccountController turns off the controller that puts the
+// quietControllers turns off the controller that puts the
 // default ServiceAccount and the kube-root-ca.crt ConfigMap into every
 // namespace: many tests here assert the exact content of a fresh namespace
 // (watch event sequences, page sizes, remainingItemCount). The controller's
 // own test starts a nucleus with it. The scheduler is off too: it would write
 // the status of the pods tests create (and bind them to other tests' nodes);
 // scheduler_test.go starts its own nucleus.
-var withoutServiceAccountController = testenv.WithOptions(func(o *options.Options) {
+var quietControllers = testenv.WithOptions(func(o *options.Options) {
 	o.Controllers = []string{"*", "-serviceaccount", "-scheduler"}
 })
 

@@ -18,7 +18,7 @@ import (
 // unreachable, and its pods are evicted once their tolerations run out.
 func TestSilentNodeIsTaintedAndItsPodsEvicted(t *testing.T) {
 	ctx := context.Background()
-	e := testenv.Start(t, withoutServiceAccountController, testenv.WithOptions(func(o *options.Options) {
+	e := testenv.Start(t, quietControllers, testenv.WithOptions(func(o *options.Options) {
 		o.NodeMonitorGracePeriod = 3 * time.Second
 	}))
 	cl, err := newClients(e)

@@ -18,7 +18,9 @@ import (
 // same data directory and checks that everything is still there.
 func TestPersistenceAcrossRestart(t *testing.T) {
 	t.Parallel()
-	e := testenv.Start(t)
+	// Without the controllers that would write to the objects stored here
+	// (the scheduler marks a pod unschedulable), so resourceVersions stay.
+	e := testenv.Start(t, quietControllers)
 	cl, err := newClients(e)
 	if err != nil {
 		t.Fatal(err)

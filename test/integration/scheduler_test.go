@@ -320,7 +320,14 @@ func TestSchedulerSurvivesRestart(t *testing.T) {
 	}
 	cfg := simConfig("sim-restart-", "8")
 	cfg.Count = 10
-	startSimulatedNodes(t, c.kube, cfg)
+	// The simulated kubelet writes through the restart and may see the
+	// server's 503 "shutting down" answers, as a real kubelet would: its
+	// client does not count them as server errors.
+	simClient, err := kubernetes.NewForConfig(e.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startSimulatedNodes(t, simClient, cfg)
 	ns := "it-scheduler-restart"
 	if _, err := c.kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
