@@ -14,11 +14,15 @@ import (
 	"sync"
 	"time"
 
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 )
 
@@ -148,4 +152,38 @@ func Run(ctx context.Context, c Context, selection []string) error {
 		go ctrl.Run(klog.NewContext(ctx, klog.LoggerWithName(logger, names[i])))
 	}
 	return nil
+}
+
+// ProcessQueue waits for the informers in synced, then runs workers
+// goroutines that take keys from queue and sync them until ctx ends: a key
+// whose sync fails is retried with the queue's rate limiter, one that
+// succeeds is forgotten. It shuts the queue down when it returns.
+func ProcessQueue[T comparable](ctx context.Context, name string, queue workqueue.TypedRateLimitingInterface[T], workers int, sync func(context.Context, T) error, synced ...cache.InformerSynced) {
+	defer utilruntime.HandleCrash()
+	defer queue.ShutDown()
+	if !cache.WaitForNamedCacheSync(name, ctx.Done(), synced...) {
+		return
+	}
+	for range workers {
+		go wait.UntilWithContext(ctx, func(ctx context.Context) {
+			for processNext(ctx, queue, sync) {
+			}
+		}, time.Second)
+	}
+	<-ctx.Done()
+}
+
+func processNext[T comparable](ctx context.Context, queue workqueue.TypedRateLimitingInterface[T], sync func(context.Context, T) error) bool {
+	key, quit := queue.Get()
+	if quit {
+		return false
+	}
+	defer queue.Done(key)
+	if err := sync(ctx, key); err != nil {
+		utilruntime.HandleErrorWithContext(ctx, err, "Sync failed; retrying", "key", key)
+		queue.AddRateLimited(key)
+		return true
+	}
+	queue.Forget(key)
+	return true
 }

@@ -18,8 +18,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
@@ -75,40 +73,17 @@ func New(c controllers.Context) (controllers.Controller, error) {
 
 // Run works until ctx ends.
 func (c *Controller) Run(ctx context.Context) {
-	defer utilruntime.HandleCrash()
-	defer c.queue.ShutDown()
-	if !cache.WaitForNamedCacheSync("namespace", ctx.Done(), c.synced) {
-		return
-	}
-	for range 2 {
-		go wait.UntilWithContext(ctx, c.worker, time.Second)
-	}
-	<-ctx.Done()
+	controllers.ProcessQueue(ctx, "namespace", c.queue, 2, c.syncAndRequeue, c.synced)
 }
 
-func (c *Controller) worker(ctx context.Context) {
-	for c.next(ctx) {
-	}
-}
-
-func (c *Controller) next(ctx context.Context) bool {
-	name, quit := c.queue.Get()
-	if quit {
-		return false
-	}
-	defer c.queue.Done(name)
+// syncAndRequeue syncs a namespace and looks at it again shortly while its
+// content is still going away.
+func (c *Controller) syncAndRequeue(ctx context.Context, name string) error {
 	requeue, err := c.sync(ctx, name)
-	switch {
-	case err != nil:
-		utilruntime.HandleErrorWithContext(ctx, err, "Deleting namespace content failed", "namespace", name)
-		c.queue.AddRateLimited(name)
-	case requeue:
-		c.queue.Forget(name)
+	if err == nil && requeue {
 		c.queue.AddAfter(name, requeueWhileContentRemains)
-	default:
-		c.queue.Forget(name)
 	}
-	return true
+	return err
 }
 
 // sync deletes the content of a terminating namespace and reports whether
