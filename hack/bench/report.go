@@ -101,7 +101,7 @@ func (r *results) requestSection(b *strings.Builder) {
 	c := r.config
 	fmt.Fprintf(b, "## Requests\n\n")
 	fmt.Fprintf(b, "Against a running `strata nucleus` over HTTPS, with client-go clientsets speaking protobuf without client-side rate limiting, each client on its own connection. "+
-		"`create` stores a new object; `get` reads one of %[1]d objects; `list` lists a namespace of %[1]d; "+
+		"`create` stores a new object; `get` reads one of %[1]d objects; `list` lists a namespace of %[1]d (ConfigMaps: plus the kube-root-ca.crt every namespace holds); "+
 		"`watch` is the time from a create returning to the ADDED event reaching the creating client's watch (each client watches its own objects by label, and creates the next once it has seen the last); "+
 		"near zero means the event had arrived before the create's response. "+
 		"ConfigMaps carry 1 KiB of data; Pods have one container with a name and an image. "+
