@@ -305,10 +305,22 @@ func testFinalizers(t *testing.T, rc resourceCase, ns string) {
 	if diff := cmp.Diff([]string{"example.com/hold"}, held.GetFinalizers()); diff != "" {
 		t.Errorf("finalizers (-want +got):\n%s", diff)
 	}
-	// No new finalizers once deletion started.
-	held.SetFinalizers([]string{"example.com/hold", "example.com/other"})
-	if _, err := client.Update(ctx, held, metav1.UpdateOptions{}); !apierrors.IsInvalid(err) {
-		t.Errorf("adding a finalizer to a deleted object: err = %v, want 422 Invalid", err)
+	// No new finalizers once deletion started. A controller may write the
+	// object's status meanwhile (resource quotas): a conflict is retried
+	// on the latest version.
+	for attempt := 0; ; attempt++ {
+		held.SetFinalizers([]string{"example.com/hold", "example.com/other"})
+		_, err := client.Update(ctx, held, metav1.UpdateOptions{})
+		if apierrors.IsConflict(err) && attempt < 10 {
+			if held, err = client.Get(ctx, name, metav1.GetOptions{}); err != nil {
+				t.Fatalf("get %s: %v", name, err)
+			}
+			continue
+		}
+		if !apierrors.IsInvalid(err) {
+			t.Errorf("adding a finalizer to a deleted object: err = %v, want 422 Invalid", err)
+		}
+		break
 	}
 	patch := []byte(`{"metadata":{"finalizers":null}}`)
 	if _, err := client.Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
