@@ -34,6 +34,11 @@ func Start(ctx context.Context, dataDir string) (*Embedded, error) {
 	cfg.Name = "strata"
 	cfg.Dir = filepath.Join(dataDir, "etcd")
 	cfg.LogLevel = "error"
+	lg, err := newLogger()
+	if err != nil {
+		return nil, err
+	}
+	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(lg)
 	clientURL := url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", clientPort)}
 	peerURL := url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", peerPort)}
 	cfg.ListenClientUrls = []url.URL{clientURL}
