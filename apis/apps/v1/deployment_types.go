@@ -14,15 +14,15 @@ import (
 // Deployment enables declarative updates for Pods and ReplicaSets. Its spec
 // and status are upstream's apps/v1 DeploymentSpec and DeploymentStatus.
 //
-// The scale subresource has no label selector path: upstream's
-// DeploymentStatus has no string form of the selector (the API server
-// computes it for the Scale object), and a CRD's labelSelectorPath must point
-// at a string field. `kubectl scale` does not need it; a HorizontalPodAutoscaler
-// will, once the application layer adds such a field to the status.
+// The status has one field upstream's has not: selector, spec.selector in
+// string form. A CRD's scale subresource can only take the label selector
+// from a string field (labelSelectorPath), and HorizontalPodAutoscalers need
+// it; upstream's API server computes it for the Scale object instead.
+// Clients decoding into k8s.io/api types ignore the extra field.
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:subresource:scale:specpath=.spec.replicas,statuspath=.status.replicas
+// +kubebuilder:subresource:scale:specpath=.spec.replicas,statuspath=.status.replicas,selectorpath=.status.selector
 // +kubebuilder:resource:shortName=deploy,categories=all
 // +kubebuilder:printcolumn:name="Ready",type=integer,JSONPath=`.status.readyReplicas`,description="Ready replicas (upstream prints ready/desired, which a CRD column cannot compute)"
 // +kubebuilder:printcolumn:name="Up-to-date",type=integer,JSONPath=`.status.updatedReplicas`,description="Replicas running the current template"
@@ -40,7 +40,18 @@ type Deployment struct {
 
 	// Most recently observed status of the Deployment.
 	// +optional
-	Status appsv1.DeploymentStatus `json:"status,omitempty"`
+	Status DeploymentStatus `json:"status,omitempty"`
+}
+
+// DeploymentStatus is upstream's apps/v1 DeploymentStatus plus the label
+// selector in string form, for the scale subresource.
+type DeploymentStatus struct {
+	appsv1.DeploymentStatus `json:",inline"`
+
+	// Selector is spec.selector serialized as a label selector string
+	// (metav1.FormatLabelSelector), set by the deployment controller.
+	// +optional
+	Selector string `json:"selector,omitempty"`
 }
 
 // DeploymentList is a list of Deployments.
