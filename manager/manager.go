@@ -24,6 +24,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
@@ -97,7 +98,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 	if err != nil {
 		return nil, err
 	}
-	if err := requireCRDs(cfg, ls); err != nil {
+	if err := waitForCRDs(ctx, cfg, ls, 30*time.Second); err != nil {
 		return nil, err
 	}
 	if o.CertDir == "" {
@@ -200,29 +201,42 @@ func newRotator(mgr ctrl.Manager, ls []Layer, o Options) (*webhookcerts.Rotator,
 	return r, nil
 }
 
-// requireCRDs fails with what to do when a layer's CRDs are not installed.
-func requireCRDs(cfg *rest.Config, ls []Layer) error {
+// waitForCRDs waits up to timeout for the layers' CRDs to be served (a chart
+// creates them just before the manager's pod) and then fails with what to do.
+func waitForCRDs(ctx context.Context, cfg *rest.Config, ls []Layer, timeout time.Duration) error {
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
 		return err
 	}
+	var missing []string
+	err = wait.PollUntilContextTimeout(ctx, time.Second, timeout, true, func(context.Context) (bool, error) {
+		missing, err = missingCRDs(dc, ls)
+		if len(missing) > 0 {
+			klog.FromContext(ctx).Info("Waiting for CustomResourceDefinitions", "missing", missing)
+		}
+		return err == nil && len(missing) == 0, err
+	})
+	if len(missing) > 0 {
+		return fmt.Errorf("the CustomResourceDefinitions %s are not installed: install the layer's chart (helm install) or run `make install` (kubectl apply --server-side -f config/crd/bases)", strings.Join(missing, ", "))
+	}
+	return err
+}
+
+func missingCRDs(dc discovery.DiscoveryInterface, ls []Layer) ([]string, error) {
 	var missing []string
 	for _, l := range ls {
 		for _, crd := range l.CRDs {
 			plural, group, _ := strings.Cut(crd, ".")
 			list, err := dc.ServerResourcesForGroupVersion(group + "/v1")
 			if err != nil && !apierrors.IsNotFound(err) {
-				return fmt.Errorf("discovering %s: %w", group, err)
+				return nil, fmt.Errorf("discovering %s: %w", group, err)
 			}
 			if !served(list, plural) {
 				missing = append(missing, crd)
 			}
 		}
 	}
-	if len(missing) > 0 {
-		return fmt.Errorf("the CustomResourceDefinitions %s are not installed: install the layer's chart (helm install) or `make install` (kubectl apply --server-side -f config/crd/bases)", strings.Join(missing, ", "))
-	}
-	return nil
+	return missing, nil
 }
 
 func served(list *metav1.APIResourceList, plural string) bool {
