@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -139,7 +140,8 @@ func (a *appsCluster) startManager() error {
 	a.stopMgr, a.mgrDone = cancel, done
 	// The webhook server answers once it listens.
 	return wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
-		conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", a.opts.WebhookPort), time.Second)
+		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", fmt.Sprintf("127.0.0.1:%d", a.opts.WebhookPort),
+			&tls.Config{InsecureSkipVerify: true}) //nolint:gosec // only probes that the server is up
 		if err != nil {
 			return false, nil
 		}
