@@ -38,7 +38,7 @@ func TestValidateDeployment(t *testing.T) {
 	}, {
 		name:  "name not a DNS subdomain",
 		tweak: func(d *stratav1.Deployment) { d.Name = "Web_1" },
-		want: []string{`metadata.name: Invalid value: "Web_1": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`},
+		want:  []string{`metadata.name: Invalid value: "Web_1": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`},
 	}, {
 		name:  "negative replicas",
 		tweak: func(d *stratav1.Deployment) { d.Spec.Replicas = ptr.To[int32](-1) },
@@ -112,8 +112,10 @@ func TestValidateDeployment(t *testing.T) {
 		},
 		want: []string{"spec.strategy.rollingUpdate: Forbidden: may not be specified when strategy `type` is 'Recreate'"},
 	}, {
-		name:  "Recreate",
-		tweak: func(d *stratav1.Deployment) { d.Spec.Strategy = appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType} },
+		name: "Recreate",
+		tweak: func(d *stratav1.Deployment) {
+			d.Spec.Strategy = appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
+		},
 	}, {
 		name:  "RollingUpdate without parameters",
 		tweak: func(d *stratav1.Deployment) { d.Spec.Strategy.RollingUpdate = nil },
