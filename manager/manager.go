@@ -101,6 +101,10 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 	if err := waitForCRDs(ctx, cfg, ls, 30*time.Second); err != nil {
 		return nil, err
 	}
+	// Custom resources have no protobuf encoding: controller-runtime's
+	// typed client must speak JSON to them.
+	cfg = rest.CopyConfig(cfg)
+	cfg.ContentType, cfg.AcceptContentTypes = "application/json", "application/json"
 	if o.CertDir == "" {
 		o.CertDir = filepath.Join(os.TempDir(), o.Name()+"-webhook-certs")
 	}

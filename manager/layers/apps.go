@@ -12,6 +12,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/strata-dev/strata/manager"
+	appswebhooks "github.com/strata-dev/strata/webhooks/apps/v1"
 )
 
 func init() {
@@ -26,5 +27,13 @@ func init() {
 // setupApps adds the apps layer: the Deployment and ReplicaSet controllers
 // and their defaulting and validating webhooks.
 func setupApps(mgr ctrl.Manager) error {
+	for _, setup := range []func(ctrl.Manager) error{
+		appswebhooks.SetupDeploymentWebhookWithManager,
+		appswebhooks.SetupReplicaSetWebhookWithManager,
+	} {
+		if err := setup(mgr); err != nil {
+			return err
+		}
+	}
 	return nil
 }

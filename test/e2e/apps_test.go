@@ -243,4 +243,3 @@ func mustRead(t *testing.T, path string) string {
 	}
 	return string(b)
 }
-

@@ -12,10 +12,12 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -84,7 +86,9 @@ func startAppsCluster() (_ *appsCluster, err error) {
 	if err := installCRDs(ctx, e.Config, "../../config/crd/bases"); err != nil {
 		return nil, err
 	}
-	cl, err := ctrlclient.New(e.Config, ctrlclient.Options{Scheme: scheme.New()})
+	jsonConfig := rest.CopyConfig(e.Config)
+	jsonConfig.ContentType, jsonConfig.AcceptContentTypes = "application/json", "application/json"
+	cl, err := ctrlclient.NewWithWatch(jsonConfig, ctrlclient.Options{Scheme: scheme.New()})
 	if err != nil {
 		return nil, err
 	}
@@ -217,4 +221,14 @@ func freeLoopbackPort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// newNamespace creates a namespace in the apps cluster for one test.
+func (a *appsCluster) newNamespace(t testing.TB) string {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "apps-" + rand.String(8)}}
+	if _, err := a.kube.CoreV1().Namespaces().Create(context.Background(), ns, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("creating namespace %s: %v", ns.Name, err)
+	}
+	return ns.Name
 }

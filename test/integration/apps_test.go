@@ -156,7 +156,7 @@ func condition(d *stratav1.Deployment, t appsv1.DeploymentConditionType) *appsv1
 // (simulated) kubelets run them.
 func TestAppsDeploymentToRunningPods(t *testing.T) {
 	a := appsEnv(t)
-	ns := newNamespace(t)
+	ns := a.newNamespace(t)
 	a.create(t, makeDeployment(ns, "web").Obj())
 	d := a.waitComplete(t, ns, "web", time.Minute)
 
@@ -234,7 +234,7 @@ func waitForEvent(t testing.TB, a *appsCluster, ns, object, reason, messagePrefi
 // replicas-maxUnavailable available.
 func TestAppsRollingUpdateStaysWithinBounds(t *testing.T) {
 	a := appsEnv(t)
-	ns := newNamespace(t)
+	ns := a.newNamespace(t)
 	const replicas, surge, unavailable = 10, 3, 2 // 25% of 10: surge rounds up, unavailable down
 	a.create(t, makeDeployment(ns, "roll").Replicas(replicas).RollingUpdate("25%", "25%").MinReadySeconds(1).Obj())
 	a.waitComplete(t, ns, "roll", time.Minute)
@@ -317,7 +317,7 @@ func (a *appsCluster) watchReplicaSets(ns string) (watch.Interface, error) {
 // controller scales the old ReplicaSet up again under a new revision.
 func TestAppsRollbackReusesTheOldReplicaSet(t *testing.T) {
 	a := appsEnv(t)
-	ns := newNamespace(t)
+	ns := a.newNamespace(t)
 	a.create(t, makeDeployment(ns, "undo").Obj())
 	a.waitComplete(t, ns, "undo", time.Minute)
 	first := a.replicaSets(t, ns)[0]
@@ -354,7 +354,7 @@ func TestAppsRollbackReusesTheOldReplicaSet(t *testing.T) {
 // changes; resuming does.
 func TestAppsPauseAndResume(t *testing.T) {
 	a := appsEnv(t)
-	ns := newNamespace(t)
+	ns := a.newNamespace(t)
 	a.create(t, makeDeployment(ns, "paused").Obj())
 	a.waitComplete(t, ns, "paused", time.Minute)
 	updateDeployment(t, a, ns, "paused", func(d *stratav1.Deployment) {
@@ -386,7 +386,7 @@ func TestAppsPauseAndResume(t *testing.T) {
 // proportionally over the old and the new ReplicaSet.
 func TestAppsScaleDuringRollout(t *testing.T) {
 	a := appsEnv(t)
-	ns := newNamespace(t)
+	ns := a.newNamespace(t)
 	a.create(t, makeDeployment(ns, "prop").Replicas(10).RollingUpdate("3", "2").Obj())
 	a.waitComplete(t, ns, "prop", time.Minute)
 	// The new template cannot be scheduled: the rollout stops at
@@ -430,7 +430,7 @@ func (a *appsCluster) oldAndNew(t testing.TB, ns, name string) (old, cur int32) 
 // ProgressDeadlineExceeded once progressDeadlineSeconds pass.
 func TestAppsProgressDeadlineExceeded(t *testing.T) {
 	a := appsEnv(t)
-	ns := newNamespace(t)
+	ns := a.newNamespace(t)
 	a.create(t, makeDeployment(ns, "stuck").Replicas(2).ProgressDeadline(3).NodeSelector(map[string]string{"no-such": "node"}).Obj())
 	var d *stratav1.Deployment
 	poll(t, time.Minute, "ProgressDeadlineExceeded", func(ctx context.Context) (bool, error) {
@@ -451,7 +451,7 @@ func TestAppsProgressDeadlineExceeded(t *testing.T) {
 // TestAppsRecreate: the old pods are gone before new ones are created.
 func TestAppsRecreate(t *testing.T) {
 	a := appsEnv(t)
-	ns := newNamespace(t)
+	ns := a.newNamespace(t)
 	a.create(t, makeDeployment(ns, "recreate").Recreate().Obj())
 	a.waitComplete(t, ns, "recreate", time.Minute)
 	first := a.replicaSets(t, ns)[0].Name
@@ -511,7 +511,7 @@ func TestAppsDeletePropagation(t *testing.T) {
 	a := appsEnv(t)
 	for _, policy := range []metav1.DeletionPropagation{metav1.DeletePropagationBackground, metav1.DeletePropagationForeground, metav1.DeletePropagationOrphan} {
 		t.Run(string(policy), func(t *testing.T) {
-			ns := newNamespace(t)
+			ns := a.newNamespace(t)
 			a.create(t, makeDeployment(ns, "del").Replicas(2).Obj())
 			a.waitComplete(t, ns, "del", time.Minute)
 			if err := a.client.Delete(context.Background(), makeDeployment(ns, "del").Obj(), ctrlclient.PropagationPolicy(policy)); err != nil {
@@ -543,7 +543,7 @@ func TestAppsDeletePropagation(t *testing.T) {
 // reports ReplicaFailure, and the Deployment copies it.
 func TestAppsReplicaSetReplicaFailure(t *testing.T) {
 	a := appsEnv(t)
-	ns := newNamespace(t)
+	ns := a.newNamespace(t)
 	quota := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "pods"},
 		Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("2")}}}
 	if _, err := a.kube.CoreV1().ResourceQuotas(ns).Create(context.Background(), quota, metav1.CreateOptions{}); err != nil {
@@ -576,7 +576,7 @@ func TestAppsReplicaSetReplicaFailure(t *testing.T) {
 // stop matching (and replaces it).
 func TestAppsReplicaSetAdoptsAndReleases(t *testing.T) {
 	a := appsEnv(t)
-	ns := newNamespace(t)
+	ns := a.newNamespace(t)
 	labels := map[string]string{"app": "adopt"}
 	orphan := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "orphan", Labels: labels},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "nginx"}}}}

@@ -59,7 +59,7 @@ func TestAppsWebhookConfigurations(t *testing.T) {
 // upstream's messages and field paths.
 func TestAppsValidationThroughTheWebhook(t *testing.T) {
 	a := appsEnv(t)
-	ns := newNamespace(t)
+	ns := a.newNamespace(t)
 	ctx := context.Background()
 
 	mismatched := makeDeployment(ns, "mismatch").Obj()
@@ -100,7 +100,7 @@ func TestAppsValidationThroughTheWebhook(t *testing.T) {
 // unvalidated; with it back they are admitted again.
 func TestAppsWebhookDownFailsClosed(t *testing.T) {
 	a := appsEnv(t)
-	ns := newNamespace(t)
+	ns := a.newNamespace(t)
 	a.stopManager()
 	restarted := false
 	defer func() {
@@ -127,11 +127,16 @@ func TestAppsWebhookDownFailsClosed(t *testing.T) {
 // renewed ones and admission keeps working throughout.
 func TestAppsWebhookCertificateRotation(t *testing.T) {
 	a := appsEnv(t)
-	ns := newNamespace(t)
+	ns := a.newNamespace(t)
 	a.stopManager()
 	saved := a.opts
 	a.opts.CertLifetimes = webhookcerts.Lifetimes{CA: time.Hour, Serving: 4 * time.Second, RenewBefore: 2 * time.Second}
 	a.opts.CertCheckInterval = 500 * time.Millisecond
+	// Without its Secret the manager issues a new CA and certificate, with
+	// the short lifetimes.
+	if err := a.kube.CoreV1().Secrets(a.opts.Namespace).Delete(context.Background(), a.opts.Name()+"-webhook-cert", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	defer func() {
 		a.stopManager()
 		a.opts = saved

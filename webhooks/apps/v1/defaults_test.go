@@ -7,11 +7,13 @@ Licensed under the Apache License, Version 2.0.
 package v1
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
@@ -152,5 +154,24 @@ func TestDefaultingIsIdempotent(t *testing.T) {
 	DefaultReplicaSet(rsAgain)
 	if diff := cmp.Diff(rs, rsAgain); diff != "" {
 		t.Errorf("second DefaultReplicaSet() changed the object (-first +second):\n%s", diff)
+	}
+}
+
+// TestDefaultersRefuseNegativeReplicas: the defaulting webhooks answer
+// negative replicas with upstream's message before the custom resource's own
+// scale validation can.
+func TestDefaultersRefuseNegativeReplicas(t *testing.T) {
+	const want = `spec.replicas: Invalid value: -1: must be greater than or equal to 0`
+	d := &stratav1.Deployment{}
+	d.Name, d.Spec.Replicas = "web", ptr.To[int32](-1)
+	err := (&DeploymentDefaulter{}).Default(t.Context(), d)
+	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), want) {
+		t.Errorf("Deployment: %v, want 422 with %q", err, want)
+	}
+	rs := &stratav1.ReplicaSet{}
+	rs.Name, rs.Spec.Replicas = "web", ptr.To[int32](-1)
+	err = (&ReplicaSetDefaulter{}).Default(t.Context(), rs)
+	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), want) {
+		t.Errorf("ReplicaSet: %v, want 422 with %q", err, want)
 	}
 }

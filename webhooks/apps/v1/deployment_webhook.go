@@ -42,8 +42,14 @@ type DeploymentDefaulter struct{}
 
 var _ admission.Defaulter[*stratav1.Deployment] = &DeploymentDefaulter{}
 
-// Default sets the defaults of a Deployment being created or updated.
+// Default sets the defaults of a Deployment being created or updated. It
+// refuses negative replicas itself: the custom resource's scale validation,
+// which runs between the mutating and the validating webhooks, would
+// otherwise answer first with its own message instead of upstream's.
 func (*DeploymentDefaulter) Default(_ context.Context, d *stratav1.Deployment) error {
+	if err := invalid(deploymentGroupKind, d.Name, validateReplicas(d.Spec.Replicas)); err != nil {
+		return err
+	}
 	DefaultDeployment(d)
 	return nil
 }

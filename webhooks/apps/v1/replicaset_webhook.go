@@ -37,8 +37,12 @@ type ReplicaSetDefaulter struct{}
 
 var _ admission.Defaulter[*stratav1.ReplicaSet] = &ReplicaSetDefaulter{}
 
-// Default sets the defaults of a ReplicaSet being created or updated.
+// Default sets the defaults of a ReplicaSet being created or updated, and
+// refuses negative replicas (see DeploymentDefaulter.Default).
 func (*ReplicaSetDefaulter) Default(_ context.Context, rs *stratav1.ReplicaSet) error {
+	if err := invalid(replicaSetGroupKind, rs.Name, validateReplicas(rs.Spec.Replicas)); err != nil {
+		return err
+	}
 	DefaultReplicaSet(rs)
 	return nil
 }

@@ -251,3 +251,9 @@ func nameWarnings(name string) []string {
 func templateWarnings(template *corev1.PodTemplateSpec) []string {
 	return validation.PodSpecWarnings(&template.Spec, specPath.Child("template", "spec"))
 }
+
+// validateReplicas is the replicas check of both kinds, which the defaulting
+// webhooks apply first.
+func validateReplicas(replicas *int32) field.ErrorList {
+	return apivalidation.ValidateNonnegativeField(int64(ptr.Deref(replicas, 0)), field.NewPath("spec", "replicas"))
+}
