@@ -148,6 +148,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if manageErr != nil {
 		return ctrl.Result{}, manageErr
 	}
+	if apierrors.IsConflict(statusErr) {
+		// The cache is behind the ReplicaSet; the newer version's event
+		// brings it back here.
+		logger.V(2).Info("ReplicaSet changed since it was read, waiting for the newer version")
+		return ctrl.Result{}, nil
+	}
 	if statusErr != nil {
 		return ctrl.Result{}, statusErr
 	}
