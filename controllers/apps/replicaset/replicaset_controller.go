@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
@@ -122,16 +123,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	// then in the list.
 	needsSync := r.expectations.satisfied(key, rs.UID)
 
-	pods, err := r.listPods(ctx, rs)
+	active, terminating, err := r.claimedPods(ctx, rs, selector)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	active, terminating := splitPods(pods)
-	active, err = r.claimPods(ctx, rs, selector, active)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	terminating = controlledAndSelected(rs, selector, terminating)
 
 	var ev eventBuffer
 	var manageErr error
@@ -158,6 +153,21 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, statusErr
 	}
 	return ctrl.Result{RequeueAfter: nextAvailabilityCheck(rs, active, now)}, nil
+}
+
+// claimedPods returns the active and the terminating pods of rs, after
+// adopting and releasing pods.
+func (r *Reconciler) claimedPods(ctx context.Context, rs *stratav1.ReplicaSet, selector labels.Selector) (active, terminating []*corev1.Pod, err error) {
+	pods, err := r.listPods(ctx, rs)
+	if err != nil {
+		return nil, nil, err
+	}
+	active, terminating = splitPods(pods)
+	active, err = r.claimPods(ctx, rs, selector, active)
+	if err != nil {
+		return nil, nil, err
+	}
+	return active, controlledAndSelected(rs, selector, terminating), nil
 }
 
 // listPods returns the pods in rs's namespace that rs controls or that have

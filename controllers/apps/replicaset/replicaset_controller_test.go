@@ -57,6 +57,8 @@ type harness struct {
 	staleCache atomic.Bool
 	// createErr, when set, is returned by pod creations.
 	createErr atomic.Pointer[error]
+	// statusErr, when set, is returned by status writes.
+	statusErr atomic.Pointer[error]
 }
 
 func newHarness(t *testing.T, objs ...client.Object) *harness {
@@ -85,6 +87,9 @@ func newHarness(t *testing.T, objs ...client.Object) *harness {
 			},
 			SubResourceUpdate: func(ctx context.Context, c client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
 				h.statusWrites.Add(1)
+				if err := h.statusErr.Load(); err != nil {
+					return *err
+				}
 				return c.SubResource(sub).Update(ctx, obj, opts...)
 			},
 		}).
@@ -645,5 +650,24 @@ func TestReconcileIsSafeConcurrently(t *testing.T) {
 	}
 	if n := len(h.pods()); n != 20 {
 		t.Errorf("%d pods, want 20", n)
+	}
+}
+
+func TestReconcileStatusConflict(t *testing.T) {
+	h := newHarness(t, makeRS("web").Replicas(1).Obj())
+	var conflict error = apierrors.NewConflict(schema.GroupResource{Group: "apps", Resource: "replicasets"}, "web", errors.New("the object has been modified"))
+	h.statusErr.Store(&conflict)
+	// A stale ReplicaSet: the newer version's event comes; no error, no
+	// rate-limited retry. The pod is created all the same.
+	if res, err := h.reconcile("web"); err != nil || res.RequeueAfter != 0 {
+		t.Fatalf("Reconcile = %+v, %v; want no requeue and no error", res, err)
+	}
+	if n := len(h.pods()); n != 1 {
+		t.Errorf("%d pods, want 1", n)
+	}
+	var other error = apierrors.NewServiceUnavailable("etcd is down")
+	h.statusErr.Store(&other)
+	if _, err := h.reconcile("web"); !apierrors.IsServiceUnavailable(err) {
+		t.Fatalf("Reconcile: %v, want the status write's error", err)
 	}
 }
