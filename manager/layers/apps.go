@@ -11,6 +11,7 @@ package layers
 import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	"github.com/strata-dev/strata/controllers/apps/replicaset"
 	"github.com/strata-dev/strata/manager"
 	appswebhooks "github.com/strata-dev/strata/webhooks/apps/v1"
 )
@@ -28,6 +29,7 @@ func init() {
 // and their defaulting and validating webhooks.
 func setupApps(mgr ctrl.Manager) error {
 	for _, setup := range []func(ctrl.Manager) error{
+		(&replicaset.Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("replicaset-controller")}).SetupWithManager,
 		appswebhooks.SetupDeploymentWebhookWithManager,
 		appswebhooks.SetupReplicaSetWebhookWithManager,
 	} {
