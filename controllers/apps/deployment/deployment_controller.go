@@ -110,7 +110,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 
 	s := &syncState{r: r, d: d, stored: *d.Status.DeepCopy(), now: r.clock().Now()}
 	result, err := s.run(ctx)
-	if err != nil && !apiequality.Semantic.DeepEqual(s.stored, d.Status) {
+	if err != nil && !s.statusWritten && !apiequality.Semantic.DeepEqual(s.stored, d.Status) {
 		// Conditions or the collision count set on the way to a failure
 		// are still written.
 		if serr := r.Status().Update(ctx, d); serr != nil {

@@ -165,6 +165,9 @@ func newReplicaSetStep(d *stratav1.Deployment, allRSs []*stratav1.ReplicaSet, ne
 //     otherwise block the rollout until the progress deadline;
 //  3. then old ReplicaSets lose available pods, oldest first, while the
 //     available pods of all ReplicaSets exceed minAvailable.
+//
+// If an old ReplicaSet reports more available pods than its size, nothing
+// is planned until its status catches up.
 func oldReplicaSetsSteps(d *stratav1.Deployment, allRSs, oldRSs []*stratav1.ReplicaSet, newRS *stratav1.ReplicaSet) []scaleStep {
 	if replicaCount(oldRSs) == 0 {
 		return nil
@@ -192,11 +195,15 @@ func oldReplicaSetsSteps(d *stratav1.Deployment, allRSs, oldRSs []*stratav1.Repl
 		if cleaned >= maxScaledDown {
 			break
 		}
-		unhealthy := size[rs] - rs.Status.AvailableReplicas
-		if size[rs] == 0 || unhealthy <= 0 {
-			// Nothing unhealthy to remove (more available pods than the
-			// size means the ReplicaSet is still shrinking).
+		if size[rs] == 0 || size[rs] == rs.Status.AvailableReplicas {
 			continue
+		}
+		unhealthy := size[rs] - rs.Status.AvailableReplicas
+		if unhealthy < 0 {
+			// More available pods than its size: the ReplicaSet is still
+			// shrinking and its status lags. Availability cannot be
+			// judged; wait for its controller to catch up, as upstream.
+			return nil
 		}
 		n := min(maxScaledDown-cleaned, unhealthy)
 		size[rs] -= n

@@ -35,6 +35,8 @@ type syncState struct {
 	stored stratav1.DeploymentStatus
 	now    time.Time
 	events []pendingEvent
+	// statusWritten is set once the status write was attempted.
+	statusWritten bool
 }
 
 // pendingEvent is an event to record about the Deployment.
@@ -68,6 +70,7 @@ func (s *syncState) writeStatus(ctx context.Context, status stratav1.DeploymentS
 		return nil
 	}
 	s.d.Status = status
+	s.statusWritten = true
 	if err := s.r.Status().Update(ctx, s.d); err != nil {
 		return fmt.Errorf("updating status: %w", err)
 	}
