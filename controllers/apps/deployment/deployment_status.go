@@ -259,13 +259,18 @@ func replicaFailures(allRSs []*stratav1.ReplicaSet, newRS *stratav1.ReplicaSet) 
 // progressCheckAfter returns when the Deployment must be synced again to
 // notice that its progress deadline passed, given the status just
 // computed; false when no check is due (no deadline, no Progressing
-// condition, the rollout is complete or already timed out).
+// condition, the rollout is complete or already timed out). Upstream
+// requeues a complete Deployment that lost pods with a backoff, to no
+// effect: its Progressing condition is not re-estimated until a new
+// rollout; here it is not requeued.
 func progressCheckAfter(d *stratav1.Deployment, status *stratav1.DeploymentStatus, now time.Time) (time.Duration, bool) {
 	c := getCondition(status.DeploymentStatus, appsv1.DeploymentProgressing)
 	if !hasProgressDeadline(d) || c == nil {
 		return 0, false
 	}
-	if deploymentComplete(d, status) || c.Reason == TimedOutReason {
+	// A finished rollout (even one that lost pods since) cannot time out,
+	// nor can one that already did.
+	if deploymentComplete(d, status) || c.Reason == TimedOutReason || c.Reason == NewRSAvailableReason {
 		return 0, false
 	}
 	after := c.LastUpdateTime.Add(time.Duration(*d.Spec.ProgressDeadlineSeconds) * time.Second).Sub(now)
