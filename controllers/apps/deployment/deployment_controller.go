@@ -105,8 +105,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.Get(ctx, req.NamespacedName, d); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	logger := log.FromContext(ctx).WithValues("deployment", klog.KObj(d))
-	ctx = log.IntoContext(ctx, logger)
+	// The controller's logger already carries the Deployment (as
+	// "Deployment", namespace and name).
 
 	s := &syncState{r: r, d: d, stored: *d.Status.DeepCopy(), now: r.clock().Now()}
 	result, err := s.run(ctx)

@@ -197,4 +197,3 @@ func waitFor(t *testing.T, what string, cond func() (bool, error)) {
 		t.Fatalf("waiting for %s: %v (last error: %v)", what, err, last)
 	}
 }
-
