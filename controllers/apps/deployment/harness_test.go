@@ -36,7 +36,7 @@ import (
 type harness struct {
 	t      *testing.T
 	ctx    context.Context
-	c      client.Client
+	c      client.WithWatch
 	r      *Reconciler
 	clock  *clocktesting.FakeClock
 	events *events.FakeRecorder
