@@ -37,15 +37,13 @@ func isRollingUpdate(d *stratav1.Deployment) bool {
 	return d.Spec.Strategy.Type == appsv1.RollingUpdateDeploymentStrategyType || d.Spec.Strategy.Type == ""
 }
 
-// defaultFencepost is the API's default for maxSurge and maxUnavailable.
-var defaultFencepost = intstr.FromString("25%")
-
 // rollingParams returns maxSurge and maxUnavailable as written, with the
-// API's defaults for a missing rollingUpdate block.
+// API's defaults (25% each) for a missing rollingUpdate block.
 func rollingParams(d *stratav1.Deployment) (surge, unavailable *intstr.IntOrString) {
 	ru := d.Spec.Strategy.RollingUpdate
 	if ru == nil {
-		return &defaultFencepost, &defaultFencepost
+		s, u := intstr.FromString("25%"), intstr.FromString("25%")
+		return &s, &u
 	}
 	return ru.MaxSurge, ru.MaxUnavailable
 }
