@@ -11,6 +11,7 @@ package layers
 import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	"github.com/strata-dev/strata/controllers/apps/deployment"
 	"github.com/strata-dev/strata/controllers/apps/replicaset"
 	"github.com/strata-dev/strata/manager"
 	appswebhooks "github.com/strata-dev/strata/webhooks/apps/v1"
@@ -29,7 +30,8 @@ func init() {
 // and their defaulting and validating webhooks.
 func setupApps(mgr ctrl.Manager) error {
 	for _, setup := range []func(ctrl.Manager) error{
-		(&replicaset.Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("replicaset-controller")}).SetupWithManager,
+		(&replicaset.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("replicaset-controller")}).SetupWithManager,
+		(&deployment.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("deployment-controller")}).SetupWithManager,
 		appswebhooks.SetupDeploymentWebhookWithManager,
 		appswebhooks.SetupReplicaSetWebhookWithManager,
 	} {
