@@ -88,10 +88,12 @@ generate: tools ## Regenerate code: OpenAPI definitions of the nucleus, deepcopy
 	$(BIN)/controller-gen object:headerFile=hack/boilerplate.go.txt paths=./apis/...
 
 .PHONY: manifests
-manifests: tools ## Generate the CRDs of apis/ into config/crd/bases and the charts' crds/.
+manifests: tools ## Generate the CRDs of apis/ into config/crd/bases (and the charts' crds/), the webhook configurations of webhooks/ into config/webhook.
 	$(call step,"Generating CRDs into config/crd/bases")
 	$(BIN)/controller-gen $(CRD_OPTIONS) paths=./apis/... output:crd:artifacts:config=config/crd/bases
 	$(BIN)/crdfix config/crd/bases/*.yaml
+	$(call step,"Generating webhook configurations into config/webhook")
+	$(BIN)/controller-gen webhook paths=./webhooks/... output:webhook:artifacts:config=config/webhook
 	$(call step,"Copying the apps layer's CRDs into charts/apps/crds")
 	cp config/crd/bases/apps_deployments.yaml config/crd/bases/apps_replicasets.yaml charts/apps/crds/
 
@@ -108,13 +110,16 @@ lint: vet ## Check formatting and run go vet (no external linter yet).
 	@out="$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go'))"; \
 		if [ -n "$$out" ]; then echo "Not formatted with gofmt (run make fmt):"; echo "$$out"; exit 1; fi
 
+# What `make generate manifests` writes, which `make verify` checks.
+GENERATED := nucleus/generated apis config/crd config/webhook charts/apps/crds
+
 .PHONY: verify
 verify: generate manifests ## Regenerate everything and fail if the result differs from what is checked in.
 	$(call step,"Checking generated files are current")
-	@git diff --exit-code -- nucleus/generated apis config/crd charts/apps/crds || { \
+	@git diff --exit-code -- $(GENERATED) || { \
 		echo 'Generated files are out of date: run `make generate manifests` and commit the result.'; exit 1; }
-	@test -z "$$(git status --porcelain -- nucleus/generated apis config/crd charts/apps/crds)" || { \
-		git status --porcelain -- nucleus/generated apis config/crd charts/apps/crds; \
+	@test -z "$$(git status --porcelain -- $(GENERATED))" || { \
+		git status --porcelain -- $(GENERATED); \
 		echo 'Generated files are not committed: run `make generate manifests` and commit the result.'; exit 1; }
 
 ##@ Build

@@ -38,6 +38,8 @@ type config struct {
 	settle      time.Duration
 	concurrency []int
 	scenarios   []schedScenario
+	apps        appsScenario
+	crdDir      string
 	phases      map[string]bool
 }
 
@@ -49,6 +51,7 @@ var quickDefaults = map[string]string{
 	"mem-objects": "1000",
 	"settle":      "2s",
 	"scheduling":  "200/20",
+	"apps":        "100/10",
 }
 
 func parseFlags() (*config, error) {
@@ -66,7 +69,9 @@ func parseFlags() (*config, error) {
 	flag.DurationVar(&c.settle, "settle", 5*time.Second, "Wait before reading the nucleus' memory.")
 	clients := flag.String("clients", "1,10,50", "Concurrent clients of each latency cell, comma separated.")
 	flag.String("scheduling", "1000/100,5000/1000", "Scheduling scenarios, pods/nodes, comma separated.")
-	phases := flag.String("phases", "etcd floor,startup,requests,memory,scheduling", "Phases to run, comma separated.")
+	flag.String("apps", "1000/100", "Apps scenario: Deployment replicas/simulated nodes.")
+	flag.StringVar(&c.crdDir, "crds", "config/crd/bases", "The CRDs of the apps layer.")
+	phases := flag.String("phases", "etcd floor,startup,requests,memory,scheduling,apps", "Phases to run, comma separated.")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", flag.Args())
@@ -85,6 +90,9 @@ func parseFlags() (*config, error) {
 	}
 	var err error
 	if c.scenarios, err = parseScenarios(flag.Lookup("scheduling").Value.String()); err != nil {
+		return nil, err
+	}
+	if c.apps, err = parseAppsScenario(flag.Lookup("apps").Value.String()); err != nil {
 		return nil, err
 	}
 	c.phases = map[string]bool{}
@@ -106,7 +114,7 @@ func parseFlags() (*config, error) {
 
 func quickSummary() string {
 	var parts []string
-	for _, name := range []string{"startups", "ops", "cell-limit", "mem-objects", "settle", "scheduling"} {
+	for _, name := range []string{"startups", "ops", "cell-limit", "mem-objects", "settle", "scheduling", "apps"} {
 		parts = append(parts, "-"+name+" "+quickDefaults[name])
 	}
 	return strings.Join(parts, ", ")
@@ -195,6 +203,11 @@ func run(ctx context.Context, c *config) error {
 		}},
 		{"scheduling", func() (err error) {
 			r.scheduler, err = benchScheduler(ctx, c, filepath.Join(root, "scheduling"))
+			return err
+		}},
+		{"apps", func() error {
+			a, err := benchApps(ctx, c, filepath.Join(root, "apps"))
+			r.apps = &a
 			return err
 		}},
 	}

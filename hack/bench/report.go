@@ -27,6 +27,7 @@ type results struct {
 	requests   []kindResult
 	memory     memoryResult
 	scheduler  []schedResult
+	apps       *appsResult
 }
 
 // markdown renders the report.
@@ -47,6 +48,7 @@ func (r *results) markdown() string {
 		r.memorySection(&b)
 	}
 	r.schedulerSection(&b)
+	r.appsSection(&b)
 	r.errorSection(&b)
 	return b.String()
 }

@@ -39,6 +39,14 @@ func parseScenarios(s string) ([]schedScenario, error) {
 	return out, nil
 }
 
+func parseAppsScenario(s string) (appsScenario, error) {
+	sc, err := parseScenarios(s)
+	if err != nil || len(sc) != 1 {
+		return appsScenario{}, fmt.Errorf("-apps: %q is not replicas/nodes", s)
+	}
+	return appsScenario{replicas: sc[0].pods, nodes: sc[0].nodes}, nil
+}
+
 // schedResult is what one scenario measured.
 type schedResult struct {
 	schedScenario

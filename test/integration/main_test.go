@@ -67,6 +67,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	code := m.Run()
+	stopAppsCluster()
 	if errs := serverErrors.list(); len(errs) > 0 {
 		fmt.Fprintf(os.Stderr, "FAIL: the server answered %d request(s) with a 5xx status:\n", len(errs))
 		for _, e := range errs {
