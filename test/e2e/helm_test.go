@@ -260,6 +260,28 @@ func TestHelmChartApps(t *testing.T) {
 		}, vwc.Webhooks); diff != "" {
 			t.Errorf("validating webhooks (-want +got):\n%s", diff)
 		}
+		// And they are the webhooks controller-gen generates from the
+		// markers (config/webhook/manifests.yaml), which the manager
+		// re-creates when missing, pointed at the chart's Service.
+		generated := objectsOf(t, readFile(t, "../../config/webhook/manifests.yaml"))
+		var genM admissionregistrationv1.MutatingWebhookConfiguration
+		decode(t, generated, "MutatingWebhookConfiguration", "mutating-webhook-configuration", &genM)
+		for i, w := range genM.Webhooks {
+			genM.Webhooks[i].ClientConfig = service(*w.ClientConfig.Service.Path)
+			genM.Webhooks[i].TimeoutSeconds = ptr.To[int32](10)
+		}
+		if diff := cmp.Diff(genM.Webhooks, mwc.Webhooks); diff != "" {
+			t.Errorf("mutating webhooks differ from config/webhook/manifests.yaml (-generated +chart):\n%s", diff)
+		}
+		var genV admissionregistrationv1.ValidatingWebhookConfiguration
+		decode(t, generated, "ValidatingWebhookConfiguration", "validating-webhook-configuration", &genV)
+		for i, w := range genV.Webhooks {
+			genV.Webhooks[i].ClientConfig = service(*w.ClientConfig.Service.Path)
+			genV.Webhooks[i].TimeoutSeconds = ptr.To[int32](10)
+		}
+		if diff := cmp.Diff(genV.Webhooks, vwc.Webhooks); diff != "" {
+			t.Errorf("validating webhooks differ from config/webhook/manifests.yaml (-generated +chart):\n%s", diff)
+		}
 		for _, labels := range []map[string]string{mwc.Labels, vwc.Labels} {
 			if labels["strata.io/layer"] != "apps" {
 				t.Errorf("a webhook configuration is labelled %v, want strata.io/layer=apps among them", labels)
@@ -398,6 +420,15 @@ func TestHelmChartApps(t *testing.T) {
 		mustContain(t, run(t, "apply", "-n", ns, "-f", "testdata/deployment.yaml"), "deployment.apps/nginx-deployment created")
 		run(t, "delete", "-n", ns, "-f", "testdata/deployment.yaml", "--wait", "--timeout=30s")
 	})
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }
 
 // ensureNamespace creates the namespace unless it exists.
