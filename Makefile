@@ -25,6 +25,11 @@ LDFLAGS := -X $(MODULE)/nucleus/version.Strata=$(VERSION) -X $(MODULE)/nucleus/v
 KUBECTL_VERSION ?= v1.37.2
 KUBECTL_LDFLAGS := -X k8s.io/component-base/version.gitVersion=$(KUBECTL_VERSION)
 
+# helm is upstream's, from the helm.sh/helm/v4 module go.mod pins. Its version
+# variable is internal to the module; the linker sets it all the same.
+HELM_VERSION ?= v4.3.1
+HELM_LDFLAGS := -X helm.sh/helm/v4/internal/version.version=$(HELM_VERSION)
+
 # Where `make up` keeps its state, and its port.
 DATA_DIR ?= .data
 SECURE_PORT ?= 6443
@@ -83,12 +88,14 @@ generate: tools ## Regenerate code: OpenAPI definitions of the nucleus, deepcopy
 	$(BIN)/controller-gen object:headerFile=hack/boilerplate.go.txt paths=./apis/...
 
 .PHONY: manifests
-manifests: tools ## Generate the CRDs of apis/ into config/crd/bases and the webhook configurations of webhooks/ into config/webhook.
+manifests: tools ## Generate the CRDs of apis/ into config/crd/bases (and the charts' crds/), the webhook configurations of webhooks/ into config/webhook.
 	$(call step,"Generating CRDs into config/crd/bases")
 	$(BIN)/controller-gen $(CRD_OPTIONS) paths=./apis/... output:crd:artifacts:config=config/crd/bases
 	$(BIN)/crdfix config/crd/bases/*.yaml
 	$(call step,"Generating webhook configurations into config/webhook")
 	$(BIN)/controller-gen webhook paths=./webhooks/... output:webhook:artifacts:config=config/webhook
+	$(call step,"Copying the apps layer's CRDs into charts/apps/crds")
+	cp config/crd/bases/apps_deployments.yaml config/crd/bases/apps_replicasets.yaml charts/apps/crds/
 
 .PHONY: fmt
 fmt: ## Run gofmt on the code.
@@ -104,7 +111,7 @@ lint: vet ## Check formatting and run go vet (no external linter yet).
 		if [ -n "$$out" ]; then echo "Not formatted with gofmt (run make fmt):"; echo "$$out"; exit 1; fi
 
 # What `make generate manifests` writes, which `make verify` checks.
-GENERATED := nucleus/generated apis config/crd config/webhook
+GENERATED := nucleus/generated apis config/crd config/webhook charts/apps/crds
 
 .PHONY: verify
 verify: generate manifests ## Regenerate everything and fail if the result differs from what is checked in.
@@ -127,6 +134,11 @@ kubectl: ## Build upstream kubectl into bin/kubectl.
 	$(call step,"Building bin/kubectl $(KUBECTL_VERSION)")
 	$(GO) build -ldflags "$(KUBECTL_LDFLAGS)" -o $(BIN)/kubectl ./hack/tools/kubectl
 
+.PHONY: helm
+helm: ## Build upstream helm into bin/helm.
+	$(call step,"Building bin/helm $(HELM_VERSION)")
+	$(GO) build -ldflags "$(HELM_LDFLAGS)" -o $(BIN)/helm ./hack/tools/helm
+
 .PHONY: tools
 tools: ## Build the code generators (openapi-gen, controller-gen pinned in go.mod; hack/tools/crdfix) into bin/.
 	$(call step,"Building code generators into bin/")
@@ -139,8 +151,9 @@ images: ## Build container images (none yet).
 	@echo "No images yet: the nucleus runs as bin/strata."
 
 .PHONY: helm-lint
-helm-lint: ## Lint the Helm charts in charts/ (none yet).
-	@if ls charts/*/Chart.yaml >/dev/null 2>&1; then helm lint charts/*; else echo "No charts yet."; fi
+helm-lint: helm ## Lint the Helm charts in charts/ with bin/helm (--strict).
+	$(call step,"Linting the Helm charts")
+	$(BIN)/helm lint --strict $(dir $(wildcard charts/*/Chart.yaml))
 
 ##@ Run
 
@@ -154,7 +167,7 @@ up: build kubectl ## Build and start the nucleus on port 6443 with its data in .
 ##@ Test
 
 .PHONY: test
-test: build kubectl test-unit test-integration test-e2e ## Run the whole suite: unit, integration, end-to-end.
+test: build kubectl helm test-unit test-integration test-e2e ## Run the whole suite: unit, integration, end-to-end.
 	$(call step,"All tests passed")
 
 .PHONY: test-unit
@@ -168,9 +181,9 @@ test-integration: ## Run the integration tests against an in-process nucleus.
 	$(GO) test $(TEST_FLAGS) -timeout 20m ./test/integration/...
 
 .PHONY: test-e2e
-test-e2e: build kubectl ## Run the end-to-end tests: bin/strata and bin/kubectl, driven as a person would.
+test-e2e: build kubectl helm ## Run the end-to-end tests: bin/strata, bin/kubectl and bin/helm, driven as a person would.
 	$(call step,"Running end-to-end tests")
-	STRATA_BIN=$(BIN)/strata KUBECTL_BIN=$(BIN)/kubectl $(GO) test $(TEST_FLAGS) -count=1 -timeout 10m -v ./test/e2e/...
+	STRATA_BIN=$(BIN)/strata KUBECTL_BIN=$(BIN)/kubectl HELM_BIN=$(BIN)/helm $(GO) test $(TEST_FLAGS) -count=1 -timeout 10m -v ./test/e2e/...
 
 .PHONY: bench
 bench: ## Run the benchmarks (hack/bench).

@@ -1,0 +1,438 @@
+/*
+Copyright 2026 The Strata Authors.
+
+Licensed under the Apache License, Version 2.0.
+*/
+
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/utils/ptr"
+)
+
+// helmBin is upstream helm (`make helm`); HELM_BIN chooses another. The
+// tests that need it are skipped when it is missing.
+var helmBin = binary("HELM_BIN", "../../bin/helm")
+
+const (
+	appsChart = "../../charts/apps"
+	// layersNamespace is the namespace the layer charts install into.
+	layersNamespace = "strata-system"
+	helmTimeout     = 2 * time.Minute
+)
+
+// helm runs bin/helm against the cluster.
+type helm struct {
+	// stdin, if set, is helm's standard input.
+	stdin string
+}
+
+func requireHelm(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(helmBin); err != nil {
+		t.Skipf("SKIP: %s is missing: run `make helm` (or `make test-e2e`, which builds it) or set HELM_BIN", helmBin)
+	}
+}
+
+// environ is the environment of every helm run: the admin kubeconfig, the
+// kubectl runs' HOME (helm keeps its cache and config below it) and none of
+// the caller's HELM_* settings.
+func (helm) environ() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if name == "KUBECONFIG" || name == "HOME" || strings.HasPrefix(name, "HELM_") || strings.HasPrefix(name, "XDG_") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, "KUBECONFIG="+cluster.kubeconfig(), "HOME="+cluster.home)
+}
+
+func (h helm) try(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), helmTimeout)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, helmBin, args...)
+	cmd.Env = h.environ()
+	if h.stdin != "" {
+		cmd.Stdin = strings.NewReader(h.stdin)
+	}
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	t.Logf("$ helm %s", strings.Join(args, " "))
+	err := cmd.Run()
+	return stdout.String(), stderr.String(), err
+}
+
+func (h helm) run(t *testing.T, args ...string) string {
+	t.Helper()
+	out, errOut, err := h.try(t, args...)
+	if err != nil {
+		t.Fatalf("helm %s: %v\n%s%s", strings.Join(args, " "), err, out, errOut)
+	}
+	return out
+}
+
+// renderedObject is an object of helm template's output.
+type renderedObject struct {
+	*unstructured.Unstructured
+	raw []byte
+}
+
+// objectsOf splits helm template's output into its objects.
+func objectsOf(t *testing.T, manifest string) []renderedObject {
+	t.Helper()
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(strings.NewReader(manifest)))
+	var objs []renderedObject
+	for {
+		doc, err := reader.Read()
+		if errors.Is(err, io.EOF) {
+			return objs
+		}
+		if err != nil {
+			t.Fatalf("reading helm template's output: %v", err)
+		}
+		json, err := utilyaml.ToJSON(doc)
+		if err != nil {
+			t.Fatalf("reading helm template's output: %v\n%s", err, doc)
+		}
+		if len(bytes.TrimSpace(json)) == 0 || string(bytes.TrimSpace(json)) == "null" {
+			continue
+		}
+		u := &unstructured.Unstructured{}
+		if err := u.UnmarshalJSON(json); err != nil {
+			t.Fatalf("reading helm template's output: %v\n%s", err, doc)
+		}
+		objs = append(objs, renderedObject{Unstructured: u, raw: json})
+	}
+}
+
+// kindsAndNames lists objs as "Kind/name".
+func kindsAndNames(objs []renderedObject) []string {
+	var out []string
+	for _, o := range objs {
+		out = append(out, o.GetKind()+"/"+o.GetName())
+	}
+	return out
+}
+
+// decode converts the object of kind and name in objs into into.
+func decode(t *testing.T, objs []renderedObject, kind, name string, into runtime.Object) {
+	t.Helper()
+	for _, o := range objs {
+		if o.GetKind() == kind && o.GetName() == name {
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(o.Object, into, true); err != nil {
+				t.Fatalf("%s %s: %v", kind, name, err)
+			}
+			return
+		}
+	}
+	t.Fatalf("no %s %s in %v", kind, name, kindsAndNames(objs))
+}
+
+var rbacKinds = []string{
+	"ClusterRole/strata-apps-manager", "ClusterRoleBinding/strata-apps-manager",
+	"Role/strata-apps-manager", "RoleBinding/strata-apps-manager",
+}
+
+// TestHelmChartApps lints the apps layer's chart, checks what it renders,
+// dry-runs it against the nucleus, and installs, upgrades and uninstalls it
+// with the real helm.
+func TestHelmChartApps(t *testing.T) {
+	requireHelm(t)
+	h := helm{}
+	mustContain(t, h.run(t, "version", "--short"), "v4.3.1")
+
+	t.Run("lint", func(t *testing.T) {
+		mustContain(t, h.run(t, "lint", "--strict", appsChart), "1 chart(s) linted, 0 chart(s) failed")
+		// values.schema.json refuses what the API server would.
+		_, errOut, err := h.try(t, "template", "apps", appsChart, "--set", "webhook.failurePolicy=Never")
+		if err == nil {
+			t.Errorf("helm template with webhook.failurePolicy=Never succeeded, want the schema to refuse it")
+		}
+		mustContain(t, errOut, "/webhook/failurePolicy")
+	})
+
+	t.Run("template", func(t *testing.T) {
+		objs := objectsOf(t, h.run(t, "template", "apps", appsChart, "-n", layersNamespace, "--include-crds"))
+		want := []string{
+			"CustomResourceDefinition/deployments.apps", "CustomResourceDefinition/replicasets.apps",
+			"ServiceAccount/strata-apps", "Service/strata-apps-webhook", "Pod/strata-apps-manager",
+			"MutatingWebhookConfiguration/strata-apps", "ValidatingWebhookConfiguration/strata-apps",
+		}
+		if diff := cmp.Diff(want, kindsAndNames(objs)); diff != "" {
+			t.Errorf("helm template rendered (-want +got):\n%s", diff)
+		}
+		// The CRDs are config/crd/bases' (make manifests copies them).
+		for _, crd := range []string{"apps_deployments.yaml", "apps_replicasets.yaml"} {
+			base, err := os.ReadFile("../../config/crd/bases/" + crd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			chart, err := os.ReadFile(appsChart + "/crds/" + crd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(base, chart) {
+				t.Errorf("charts/apps/crds/%s differs from config/crd/bases/%s: run make manifests", crd, crd)
+			}
+		}
+
+		var pod corev1.Pod
+		decode(t, objs, "Pod", "strata-apps-manager", &pod)
+		wantCommand := []string{"strata", "manager", "--layers", "apps", "--namespace", "$(POD_NAMESPACE)", "--leader-elect",
+			"--metrics-bind-address", ":8080", "--health-probe-bind-address", ":8081",
+			"--webhook-port", "9443", "--webhook-service", "strata-apps-webhook"}
+		if diff := cmp.Diff(wantCommand, pod.Spec.Containers[0].Command); diff != "" {
+			t.Errorf("the manager's command (-want +got):\n%s", diff)
+		}
+		if got := pod.Spec.Containers[0].Image; got != "strata:0.1.0-dev" {
+			t.Errorf("the manager's image is %q, want strata:0.1.0-dev (the chart's appVersion)", got)
+		}
+		var svc corev1.Service
+		decode(t, objs, "Service", "strata-apps-webhook", &svc)
+		for k, v := range svc.Spec.Selector {
+			if pod.Labels[k] != v {
+				t.Errorf("the Service selects %s=%s, which the manager pod does not carry (%v)", k, v, pod.Labels)
+			}
+		}
+
+		service := func(path string) admissionregistrationv1.WebhookClientConfig {
+			return admissionregistrationv1.WebhookClientConfig{Service: &admissionregistrationv1.ServiceReference{
+				Namespace: layersNamespace, Name: "strata-apps-webhook", Path: ptr.To(path), Port: ptr.To[int32](443)}}
+		}
+		rules := func(resource string) []admissionregistrationv1.RuleWithOperations {
+			return []admissionregistrationv1.RuleWithOperations{{
+				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+				Rule:       admissionregistrationv1.Rule{APIGroups: []string{"apps"}, APIVersions: []string{"v1"}, Resources: []string{resource}},
+			}}
+		}
+		mutating := func(name, path, resource string) admissionregistrationv1.MutatingWebhook {
+			return admissionregistrationv1.MutatingWebhook{
+				Name: name, ClientConfig: service(path), Rules: rules(resource),
+				FailurePolicy:           ptr.To(admissionregistrationv1.Fail),
+				SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
+				TimeoutSeconds:          ptr.To[int32](10),
+				AdmissionReviewVersions: []string{"v1"},
+			}
+		}
+		validating := func(name, path, resource string) admissionregistrationv1.ValidatingWebhook {
+			m := mutating(name, path, resource)
+			return admissionregistrationv1.ValidatingWebhook{
+				Name: m.Name, ClientConfig: m.ClientConfig, Rules: m.Rules, FailurePolicy: m.FailurePolicy,
+				SideEffects: m.SideEffects, TimeoutSeconds: m.TimeoutSeconds, AdmissionReviewVersions: m.AdmissionReviewVersions,
+			}
+		}
+		var mwc admissionregistrationv1.MutatingWebhookConfiguration
+		decode(t, objs, "MutatingWebhookConfiguration", "strata-apps", &mwc)
+		if diff := cmp.Diff([]admissionregistrationv1.MutatingWebhook{
+			mutating("mdeployment-v1.apps.strata.io", "/mutate-apps-v1-deployment", "deployments"),
+			mutating("mreplicaset-v1.apps.strata.io", "/mutate-apps-v1-replicaset", "replicasets"),
+		}, mwc.Webhooks); diff != "" {
+			t.Errorf("mutating webhooks (-want +got):\n%s", diff)
+		}
+		var vwc admissionregistrationv1.ValidatingWebhookConfiguration
+		decode(t, objs, "ValidatingWebhookConfiguration", "strata-apps", &vwc)
+		if diff := cmp.Diff([]admissionregistrationv1.ValidatingWebhook{
+			validating("vdeployment-v1.apps.strata.io", "/validate-apps-v1-deployment", "deployments"),
+			validating("vreplicaset-v1.apps.strata.io", "/validate-apps-v1-replicaset", "replicasets"),
+		}, vwc.Webhooks); diff != "" {
+			t.Errorf("validating webhooks (-want +got):\n%s", diff)
+		}
+		// And they are the webhooks controller-gen generates from the
+		// markers (config/webhook/manifests.yaml), which the manager
+		// re-creates when missing, pointed at the chart's Service.
+		generated := objectsOf(t, readFile(t, "../../config/webhook/manifests.yaml"))
+		var genM admissionregistrationv1.MutatingWebhookConfiguration
+		decode(t, generated, "MutatingWebhookConfiguration", "mutating-webhook-configuration", &genM)
+		for i, w := range genM.Webhooks {
+			genM.Webhooks[i].ClientConfig = service(*w.ClientConfig.Service.Path)
+			genM.Webhooks[i].TimeoutSeconds = ptr.To[int32](10)
+		}
+		if diff := cmp.Diff(genM.Webhooks, mwc.Webhooks); diff != "" {
+			t.Errorf("mutating webhooks differ from config/webhook/manifests.yaml (-generated +chart):\n%s", diff)
+		}
+		var genV admissionregistrationv1.ValidatingWebhookConfiguration
+		decode(t, generated, "ValidatingWebhookConfiguration", "validating-webhook-configuration", &genV)
+		for i, w := range genV.Webhooks {
+			genV.Webhooks[i].ClientConfig = service(*w.ClientConfig.Service.Path)
+			genV.Webhooks[i].TimeoutSeconds = ptr.To[int32](10)
+		}
+		if diff := cmp.Diff(genV.Webhooks, vwc.Webhooks); diff != "" {
+			t.Errorf("validating webhooks differ from config/webhook/manifests.yaml (-generated +chart):\n%s", diff)
+		}
+		for _, labels := range []map[string]string{mwc.Labels, vwc.Labels} {
+			if labels["strata.io/layer"] != "apps" {
+				t.Errorf("a webhook configuration is labelled %v, want strata.io/layer=apps among them", labels)
+			}
+		}
+	})
+
+	t.Run("RBAC only where it is served", func(t *testing.T) {
+		for _, tc := range []struct {
+			args     []string
+			wantRBAC bool
+		}{
+			// helm template's default capabilities name every group/version
+			// client-go knows but no kinds: no RBAC.
+			{nil, false},
+			{[]string{"--api-versions", "rbac.authorization.k8s.io/v1/ClusterRole"}, true},
+			{[]string{"--set", "rbac.force=true"}, true},
+			{[]string{"--api-versions", "rbac.authorization.k8s.io/v1/ClusterRole", "--set", "rbac.create=false"}, false},
+		} {
+			got := kindsAndNames(objectsOf(t, h.run(t, append([]string{"template", "apps", appsChart, "-n", layersNamespace}, tc.args...)...)))
+			for _, kind := range rbacKinds {
+				if slices.Contains(got, kind) != tc.wantRBAC {
+					t.Errorf("helm template %v: %s rendered = %t, want %t", tc.args, kind, !tc.wantRBAC, tc.wantRBAC)
+				}
+			}
+		}
+		// The nucleus serves no RBAC yet, so an install against it renders
+		// none (checked on the release below).
+		for _, o := range objectsOf(t, h.run(t, "template", "apps", appsChart, "-n", layersNamespace, "--set", "rbac.force=true")) {
+			if o.GetKind() != "ClusterRoleBinding" && o.GetKind() != "RoleBinding" {
+				continue
+			}
+			// Both kinds have the same subjects and roleRef.
+			var rb rbacv1.RoleBinding
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &rb); err != nil {
+				t.Fatal(err)
+			}
+			want := []rbacv1.Subject{{Kind: "ServiceAccount", Name: "strata-apps", Namespace: layersNamespace}}
+			if diff := cmp.Diff(want, rb.Subjects); diff != "" {
+				t.Errorf("%s %s subjects (-want +got):\n%s", o.GetKind(), o.GetName(), diff)
+			}
+			if rb.RoleRef.Name != "strata-apps-manager" {
+				t.Errorf("%s %s binds %v, want strata-apps-manager", o.GetKind(), o.GetName(), rb.RoleRef)
+			}
+		}
+	})
+
+	t.Run("server dry-run", func(t *testing.T) {
+		ensureNamespace(t, layersNamespace)
+		// Upstream's ServiceAccount admission refuses a pod whose
+		// ServiceAccount does not exist, and a dry run creates nothing: the
+		// ServiceAccount is created for real for the pod's dry run, and
+		// deleted before the install.
+		sa := h.run(t, "template", "apps", appsChart, "-n", layersNamespace, "--show-only", "templates/serviceaccount.yaml")
+		mustContain(t, kubectl{stdin: sa}.run(t, "apply", "-f", "-"), "serviceaccount/strata-apps created")
+		defer run(t, "delete", "-n", layersNamespace, "serviceaccount", "strata-apps", "--ignore-not-found")
+
+		manifest := h.run(t, "template", "apps", appsChart, "-n", layersNamespace, "--include-crds")
+		out := kubectl{stdin: manifest}.run(t, "apply", "--dry-run=server", "-f", "-")
+		for _, want := range []string{
+			// Other tests may have installed the CRDs already.
+			`customresourcedefinition.apiextensions.k8s.io/deployments.apps (created|configured|unchanged) \(server dry run\)`,
+			`customresourcedefinition.apiextensions.k8s.io/replicasets.apps (created|configured|unchanged) \(server dry run\)`,
+			`serviceaccount/strata-apps unchanged \(server dry run\)`,
+			`service/strata-apps-webhook created \(server dry run\)`,
+			`pod/strata-apps-manager created \(server dry run\)`,
+			`mutatingwebhookconfiguration.admissionregistration.k8s.io/strata-apps created \(server dry run\)`,
+			`validatingwebhookconfiguration.admissionregistration.k8s.io/strata-apps created \(server dry run\)`,
+		} {
+			if !regexp.MustCompile("(?m)^" + want + "$").MatchString(out) {
+				t.Errorf("kubectl apply --dry-run=server printed no line matching %s:\n%s", want, out)
+			}
+		}
+		// Nothing but the ServiceAccount was created.
+		mustContain(t, kubectl{}.runFails(t, "get", "-n", layersNamespace, "pod", "strata-apps-manager"), "not found")
+		mustContain(t, kubectl{}.runFails(t, "get", "mutatingwebhookconfiguration", "strata-apps"), "not found")
+	})
+
+	t.Run("install, upgrade, uninstall", func(t *testing.T) {
+		t.Cleanup(func() {
+			// Webhooks left behind with failurePolicy Fail and no manager
+			// would refuse every Deployment of the later tests.
+			_, _, _ = h.try(t, "uninstall", "apps", "-n", layersNamespace, "--ignore-not-found")
+			run(t, "delete", "mutatingwebhookconfiguration,validatingwebhookconfiguration", "strata-apps", "--ignore-not-found")
+		})
+		out := h.run(t, "install", "apps", appsChart, "-n", layersNamespace, "--create-namespace")
+		mustContain(t, out, "NAMESPACE: "+layersNamespace, "STATUS: deployed", "REVISION: 1",
+			// The nucleus serves no RBAC: the notes say how the manager is
+			// authorized meanwhile.
+			"No RBAC objects were installed", "layer bootstrap rule")
+		row := rowOf(t, h.run(t, "list", "-n", layersNamespace), "apps")
+		if !slices.Contains(row, "deployed") || !slices.Contains(row, "apps-0.1.0") || !slices.Contains(row, "0.1.0-dev") {
+			t.Errorf("helm list row of apps is %v, want it deployed with chart apps-0.1.0, app version 0.1.0-dev", row)
+		}
+		manifest := h.run(t, "get", "manifest", "apps", "-n", layersNamespace)
+		for _, kind := range rbacKinds {
+			if slices.Contains(kindsAndNames(objectsOf(t, manifest)), kind) {
+				t.Errorf("the release holds %s, but the nucleus serves no RBAC", kind)
+			}
+		}
+
+		// The CRDs are served and the objects exist.
+		waitEstablished(t, "deployments.apps")
+		waitEstablished(t, "replicasets.apps")
+		run(t, "get", "-n", layersNamespace, "serviceaccount/strata-apps", "service/strata-apps-webhook", "pod/strata-apps-manager")
+		if got := jsonpath(t, "{.webhooks[*].name}", "get", "mutatingwebhookconfiguration", "strata-apps"); got != "mdeployment-v1.apps.strata.io mreplicaset-v1.apps.strata.io" {
+			t.Errorf("mutating webhooks: %q", got)
+		}
+		if got := jsonpath(t, "{.webhooks[*].name}", "get", "validatingwebhookconfiguration", "strata-apps"); got != "vdeployment-v1.apps.strata.io vreplicaset-v1.apps.strata.io" {
+			t.Errorf("validating webhooks: %q", got)
+		}
+
+		// No manager runs (no image, no node to run it), so with
+		// failurePolicy Fail the webhooks refuse Deployments: proof the
+		// configurations are live.
+		ns := createNamespace(t, "e2e-helm")
+		errOut := kubectl{}.runFails(t, "apply", "-n", ns, "-f", "testdata/deployment.yaml")
+		mustContain(t, errOut, `failed calling webhook "mdeployment-v1.apps.strata.io"`)
+
+		// An upgrade with the same chart changes nothing the nucleus refuses
+		// (the pod's spec is immutable).
+		mustContain(t, h.run(t, "upgrade", "apps", appsChart, "-n", layersNamespace), "STATUS: deployed", "REVISION: 2")
+
+		mustContain(t, h.run(t, "uninstall", "apps", "-n", layersNamespace), `release "apps" uninstalled`)
+		for _, obj := range []string{"mutatingwebhookconfiguration/strata-apps", "validatingwebhookconfiguration/strata-apps"} {
+			mustContain(t, kubectl{}.runFails(t, "get", obj), "not found")
+		}
+		for _, obj := range []string{"service/strata-apps-webhook", "serviceaccount/strata-apps"} {
+			mustContain(t, kubectl{}.runFails(t, "get", "-n", layersNamespace, obj), "not found")
+		}
+		if out, _, _ := h.try(t, "list", "-n", layersNamespace, "-q"); strings.TrimSpace(out) != "" {
+			t.Errorf("helm list after uninstall: %q, want nothing", out)
+		}
+		// Helm keeps the CRDs (and so every Deployment) on uninstall; with
+		// the webhooks gone Deployments are admitted again.
+		mustContain(t, run(t, "apply", "-n", ns, "-f", "testdata/deployment.yaml"), "deployment.apps/nginx-deployment created")
+		run(t, "delete", "-n", ns, "-f", "testdata/deployment.yaml", "--wait", "--timeout=30s")
+	})
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// ensureNamespace creates the namespace unless it exists.
+func ensureNamespace(t *testing.T, name string) {
+	t.Helper()
+	kubectl{stdin: "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + name + "\n"}.run(t, "apply", "-f", "-")
+}
