@@ -28,8 +28,10 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
@@ -71,6 +73,10 @@ type Options struct {
 	// CertCheckInterval is how often certificates and webhook
 	// configurations are checked (one minute by default).
 	CertCheckInterval time.Duration
+	// SkipControllerNameValidation lets one process build several managers
+	// with the same controllers one after the other (tests restarting the
+	// manager in process); controller-runtime refuses that by default.
+	SkipControllerNameValidation bool
 }
 
 // Defaults are the command's defaults for the apps layer.
@@ -116,6 +122,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 		LeaderElectionID:              o.Name() + "-manager",
 		LeaderElectionNamespace:       o.Namespace,
 		LeaderElectionReleaseOnCancel: true,
+		Controller:                    ctrlconfig.Controller{SkipNameValidation: ptr.To(o.SkipControllerNameValidation)},
 		WebhookServer: webhook.NewServer(webhook.Options{
 			Host:    o.WebhookHost,
 			Port:    o.WebhookPort,

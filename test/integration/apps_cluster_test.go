@@ -109,6 +109,7 @@ func startAppsCluster() (_ *appsCluster, err error) {
 	o.WebhookHost, o.WebhookPort = "127.0.0.1", port
 	o.WebhookURL = fmt.Sprintf("https://127.0.0.1:%d", port)
 	o.CertDir = certDir
+	o.SkipControllerNameValidation = true // the tests restart it
 	a := &appsCluster{env: e, client: cl, kube: kube, opts: o}
 	if err := a.startManager(); err != nil {
 		return nil, err
