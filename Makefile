@@ -88,12 +88,14 @@ generate: tools ## Regenerate code: OpenAPI definitions of the nucleus, deepcopy
 	$(BIN)/controller-gen object:headerFile=hack/boilerplate.go.txt paths=./apis/...
 
 .PHONY: manifests
-manifests: tools ## Generate the CRDs of apis/ into config/crd/bases (and the charts' crds/), the webhook configurations of webhooks/ into config/webhook.
+manifests: tools ## Generate the CRDs of apis/ into config/crd/bases (and the charts' crds/), webhook configurations into config/webhook, RBAC rules into config/rbac.
 	$(call step,"Generating CRDs into config/crd/bases")
 	$(BIN)/controller-gen $(CRD_OPTIONS) paths=./apis/... output:crd:artifacts:config=config/crd/bases
 	$(BIN)/crdfix config/crd/bases/*.yaml
 	$(call step,"Generating webhook configurations into config/webhook")
 	$(BIN)/controller-gen webhook paths=./webhooks/... output:webhook:artifacts:config=config/webhook
+	$(call step,"Generating the managers' RBAC rules into config/rbac")
+	$(BIN)/controller-gen rbac:roleName=strata-apps-manager paths=./controllers/... paths=./manager/... output:rbac:artifacts:config=config/rbac
 	$(call step,"Copying the apps layer's CRDs into charts/apps/crds")
 	cp config/crd/bases/apps_deployments.yaml config/crd/bases/apps_replicasets.yaml charts/apps/crds/
 
@@ -111,7 +113,7 @@ lint: vet ## Check formatting and run go vet (no external linter yet).
 		if [ -n "$$out" ]; then echo "Not formatted with gofmt (run make fmt):"; echo "$$out"; exit 1; fi
 
 # What `make generate manifests` writes, which `make verify` checks.
-GENERATED := nucleus/generated apis config/crd config/webhook charts/apps/crds
+GENERATED := nucleus/generated apis config/crd config/webhook config/rbac charts/apps/crds
 
 .PHONY: verify
 verify: generate manifests ## Regenerate everything and fail if the result differs from what is checked in.
@@ -146,6 +148,10 @@ tools: ## Build the code generators (openapi-gen, controller-gen pinned in go.mo
 	$(GO) build -o $(BIN)/controller-gen sigs.k8s.io/controller-tools/cmd/controller-gen
 	$(GO) build -o $(BIN)/crdfix ./hack/tools/crdfix
 
+.PHONY: kubebuilder
+kubebuilder: ## Build kubebuilder (a go tool pinned in go.mod) into bin/, for scaffolding new layers.
+	$(GO) build -o $(BIN)/kubebuilder sigs.k8s.io/kubebuilder/v4
+
 .PHONY: images
 images: ## Build container images (none yet).
 	@echo "No images yet: the nucleus runs as bin/strata."
@@ -163,6 +169,30 @@ up: build kubectl ## Build and start the nucleus on port 6443 with its data in .
 	@echo "  export KUBECONFIG=$(CURDIR)/$(DATA_DIR)/admin.kubeconfig"
 	@echo "  bin/kubectl get namespaces"
 	$(BIN)/strata nucleus --data-dir $(DATA_DIR) --secure-port $(SECURE_PORT)
+
+KUBECONFIG_UP := $(CURDIR)/$(DATA_DIR)/admin.kubeconfig
+WEBHOOK_PORT ?= 9443
+
+.PHONY: install
+install: kubectl ## Install the CRDs of config/crd/bases into the nucleus of `make up`.
+	$(call step,"Installing the CRDs into the cluster of $(KUBECONFIG_UP)")
+	$(BIN)/kubectl --kubeconfig $(KUBECONFIG_UP) apply --server-side -f config/crd/bases
+
+.PHONY: uninstall
+uninstall: kubectl ## Remove the CRDs (and every object of their kinds) and the apps layer's webhook configurations.
+	$(BIN)/kubectl --kubeconfig $(KUBECONFIG_UP) delete --ignore-not-found -f config/crd/bases
+	$(BIN)/kubectl --kubeconfig $(KUBECONFIG_UP) delete --ignore-not-found mutatingwebhookconfiguration,validatingwebhookconfiguration strata-apps
+
+.PHONY: run
+run: build install ## Run the apps layer's manager from outside the cluster of `make up`, webhooks on 127.0.0.1:9443 (WEBHOOK_PORT).
+	$(call step,"Running strata manager --layers apps; stop it with Ctrl-C")
+	$(BIN)/strata manager --layers apps --kubeconfig $(KUBECONFIG_UP) \
+		--webhook-host 127.0.0.1 --webhook-port $(WEBHOOK_PORT) --webhook-url https://127.0.0.1:$(WEBHOOK_PORT) \
+		--metrics-bind-address 127.0.0.1:8080 --health-probe-bind-address 127.0.0.1:8081
+
+.PHONY: simulate
+simulate: build ## Run 3 simulated nodes for the cluster of `make up`.
+	$(BIN)/strata kubelet --simulate 3 --kubeconfig $(KUBECONFIG_UP)
 
 ##@ Test
 

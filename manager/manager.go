@@ -96,6 +96,12 @@ func Defaults() Options {
 // strata-<layer>[-<layer>…].
 func (o Options) Name() string { return "strata-" + strings.Join(o.Layers, "-") }
 
+// The manager's own rights; the layers' controllers declare theirs.
+// +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=mutatingwebhookconfigurations;validatingwebhookconfigurations,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get
+// +kubebuilder:rbac:groups="",namespace=strata-system,resources=secrets,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups=coordination.k8s.io,namespace=strata-system,resources=leases,verbs=get;list;watch;create;update;patch;delete
+
 // New builds the manager of o's layers against the cluster of cfg. Before it
 // returns, the webhook certificate is in CertDir and the layers' webhook
 // configurations point at this manager, so Start serves at once.

@@ -329,6 +329,41 @@ func TestHelmChartApps(t *testing.T) {
 		}
 	})
 
+	t.Run("RBAC grants what the markers ask for", func(t *testing.T) {
+		// config/rbac/role.yaml is generated from the +kubebuilder:rbac
+		// markers of the controllers and the manager; the chart's roles
+		// must allow every rule in it.
+		var granted []rbacv1.PolicyRule
+		for _, o := range objectsOf(t, h.run(t, "template", "apps", appsChart, "-n", layersNamespace, "--set", "rbac.force=true")) {
+			if o.GetKind() == "ClusterRole" || o.GetKind() == "Role" {
+				var r rbacv1.ClusterRole
+				if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &r); err != nil {
+					t.Fatal(err)
+				}
+				granted = append(granted, r.Rules...)
+			}
+		}
+		for _, o := range objectsOf(t, readFile(t, "../../config/rbac/role.yaml")) {
+			var r rbacv1.ClusterRole
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &r); err != nil {
+				t.Fatal(err)
+			}
+			for _, rule := range r.Rules {
+				for _, g := range rule.APIGroups {
+					for _, res := range rule.Resources {
+						for _, verb := range rule.Verbs {
+							if !slices.ContainsFunc(granted, func(p rbacv1.PolicyRule) bool {
+								return slices.Contains(p.APIGroups, g) && slices.Contains(p.Resources, res) && slices.Contains(p.Verbs, verb)
+							}) {
+								t.Errorf("the chart does not grant %s %q %s, which config/rbac/role.yaml asks for", verb, g, res)
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+
 	t.Run("server dry-run", func(t *testing.T) {
 		ensureNamespace(t, layersNamespace)
 		// Upstream's ServiceAccount admission refuses a pod whose
