@@ -29,8 +29,9 @@ func (c CompletedConfig) New() (*Nucleus, error) {
 	}
 	crdInformer := crdServer.Informers.Apiextensions().V1().CustomResourceDefinitions()
 
-	// Custom resources of built-in kinds accept strategic merge patches: the
-	// patch handler sits between the core server and the CRD handler.
+	// Custom resources of built-in kinds accept strategic merge patches and
+	// protobuf bodies: the handler sits between the core server and the CRD
+	// handler.
 	delegate := withHandler{
 		DelegationTarget: crdServer.GenericAPIServer,
 		handler:          strategicpatch.NewHandler(crdServer.GenericAPIServer.UnprotectedHandler(), crdInformer.Lister()),

@@ -9,6 +9,9 @@
 // to the CRD handler as a JSON merge patch carrying the resourceVersion it
 // read. A concurrent writer therefore causes a conflict, never a lost update;
 // the handler retries conflicts unless the client pinned a resourceVersion.
+//
+// It also converts protobuf bodies of such resources, which client-go's typed
+// clients send, to JSON (see protobuf.go).
 package strategicpatch
 
 import (
@@ -50,6 +53,10 @@ func NewHandler(delegate http.Handler, crds apiextensionslisters.CustomResourceD
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info, ok := request.RequestInfoFrom(r.Context())
+	if ok && sendsProtobufObject(r, info) {
+		h.serveProtobuf(w, r, info)
+		return
+	}
 	if !ok || !info.IsResourceRequest || info.Verb != "patch" || !isStrategicMergePatch(r) ||
 		(info.Subresource != "" && info.Subresource != "status") {
 		h.delegate.ServeHTTP(w, r)
