@@ -196,13 +196,18 @@ func podCreateLatency(ctx context.Context, clients []kubernetes.Interface, count
 // revision's rollout complete.
 func waitRolledOut(ctx context.Context, c kubernetes.Interface, ns, name string, revision, replicas int) error {
 	var last string
+	lastShown := time.Now()
 	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 15*time.Minute, true, func(ctx context.Context) (bool, error) {
 		var d appsv1.Deployment
 		if err := c.CoreV1().RESTClient().Get().AbsPath("/apis/apps/v1/namespaces", ns, "deployments", name).Do(ctx).Into(&d); err != nil {
 			return false, nil
 		}
 		s := d.Status
-		last = fmt.Sprintf("revision %s, %d replicas, %d updated, %d available", d.Annotations["deployment.kubernetes.io/revision"], s.Replicas, s.UpdatedReplicas, s.AvailableReplicas)
+		last = fmt.Sprintf("revision %s, %d replicas, %d updated, %d ready, %d available", d.Annotations["deployment.kubernetes.io/revision"], s.Replicas, s.UpdatedReplicas, s.ReadyReplicas, s.AvailableReplicas)
+		if time.Since(lastShown) > 2*time.Second {
+			progressf("  %s", last)
+			lastShown = time.Now()
+		}
 		return d.Annotations["deployment.kubernetes.io/revision"] == strconv.Itoa(revision) && s.ObservedGeneration >= d.Generation &&
 			int(s.UpdatedReplicas) == replicas && int(s.Replicas) == replicas && int(s.AvailableReplicas) == replicas, nil
 	})

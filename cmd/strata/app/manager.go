@@ -16,7 +16,11 @@ import (
 )
 
 func newManagerCommand() *cobra.Command {
-	var kubeconfig string
+	var (
+		kubeconfig string
+		qps        float32 = 500
+		burst              = 1000
+	)
 	o := manager.Defaults()
 	cmd := &cobra.Command{
 		Use:   "manager",
@@ -38,7 +42,7 @@ Known layers: ` + strings.Join(manager.Known(), ", ") + `.`,
 			if err != nil {
 				return fmt.Errorf("loading the kubeconfig (--kubeconfig, or the pod's ServiceAccount in cluster): %w", err)
 			}
-			cfg.QPS, cfg.Burst = 200, 400
+			cfg.QPS, cfg.Burst = qps, burst
 			cfg.UserAgent = o.Name() + "-manager"
 			ctx := genericapiserver.SetupSignalContext()
 			logger := klog.LoggerWithName(klog.Background(), "manager")
@@ -48,6 +52,8 @@ Known layers: ` + strings.Join(manager.Known(), ", ") + `.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig of the cluster (default: in-cluster config)")
+	f.Float32Var(&qps, "kube-api-qps", qps, "Requests per second to the API server (client-side limit)")
+	f.IntVar(&burst, "kube-api-burst", burst, "Burst of requests to the API server above --kube-api-qps")
 	f.StringSliceVar(&o.Layers, "layers", o.Layers, "Layers to run: "+strings.Join(manager.Known(), ", "))
 	f.StringVar(&o.Namespace, "namespace", o.Namespace, "Namespace of the leader election Lease, the webhook certificate Secret and the webhook Service")
 	f.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader through a Lease so that only one replica reconciles")

@@ -22,6 +22,7 @@ package deployment
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -118,7 +119,32 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 	}
 	s.recordEvents()
+	if onlyConflicts(err) {
+		// The cache was behind the Deployment or one of its ReplicaSets; the
+		// newer version's watch event requeues the Deployment at once, where
+		// an error would back off exponentially.
+		klog.FromContext(ctx).V(1).Info("Write conflict; waiting for the newer version", "err", err.Error())
+		return result, nil
+	}
 	return result, err
+}
+
+// onlyConflicts reports whether err is a conflict, or an aggregate of
+// conflicts only.
+func onlyConflicts(err error) bool {
+	if err == nil {
+		return false
+	}
+	var agg utilerrors.Aggregate
+	if errors.As(err, &agg) {
+		for _, e := range agg.Errors() {
+			if !onlyConflicts(e) {
+				return false
+			}
+		}
+		return len(agg.Errors()) > 0
+	}
+	return apierrors.IsConflict(err)
 }
 
 // run chooses what to do with the Deployment, as upstream's syncDeployment.

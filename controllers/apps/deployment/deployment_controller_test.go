@@ -7,6 +7,7 @@ Licensed under the Apache License, Version 2.0.
 package deployment
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -14,7 +15,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -558,5 +562,26 @@ func TestDeploymentAnnotationsCopied(t *testing.T) {
 	h.reconcile("web")
 	if got := h.replicaSet(rs.Name).Annotations["kubernetes.io/change-cause"]; got != "second" {
 		t.Errorf("annotation %q", got)
+	}
+}
+
+func TestOnlyConflicts(t *testing.T) {
+	conflict := apierrors.NewConflict(schema.GroupResource{Group: "apps", Resource: "deployments"}, "web", errors.New("modified"))
+	other := errors.New("boom")
+	for _, tt := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"conflict", conflict, true},
+		{"wrapped conflict", fmt.Errorf("updating status: %w", conflict), true},
+		{"aggregate of conflicts", utilerrors.NewAggregate([]error{conflict, fmt.Errorf("scaling: %w", conflict)}), true},
+		{"aggregate with another error", utilerrors.NewAggregate([]error{conflict, other}), false},
+		{"other", other, false},
+	} {
+		if got := onlyConflicts(tt.err); got != tt.want {
+			t.Errorf("%s: onlyConflicts = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }
