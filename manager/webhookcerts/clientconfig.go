@@ -71,23 +71,24 @@ func sameClientConfig(a, b admissionregistrationv1.WebhookClientConfig) bool {
 // PointMutating points every webhook of c at t with caBundle and reports
 // whether anything changed.
 func PointMutating(c *admissionregistrationv1.MutatingWebhookConfiguration, t Target, caBundle []byte) bool {
-	changed := false
-	for i := range c.Webhooks {
-		want := clientConfigFor(c.Webhooks[i].ClientConfig, t, caBundle)
-		if !sameClientConfig(c.Webhooks[i].ClientConfig, want) {
-			c.Webhooks[i].ClientConfig, changed = want, true
-		}
-	}
-	return changed
+	return pointAll(c.Webhooks, func(w *admissionregistrationv1.MutatingWebhook) *admissionregistrationv1.WebhookClientConfig {
+		return &w.ClientConfig
+	}, t, caBundle)
 }
 
 // PointValidating is PointMutating for validating webhooks.
 func PointValidating(c *admissionregistrationv1.ValidatingWebhookConfiguration, t Target, caBundle []byte) bool {
+	return pointAll(c.Webhooks, func(w *admissionregistrationv1.ValidatingWebhook) *admissionregistrationv1.WebhookClientConfig {
+		return &w.ClientConfig
+	}, t, caBundle)
+}
+
+func pointAll[W any](webhooks []W, clientConfig func(*W) *admissionregistrationv1.WebhookClientConfig, t Target, caBundle []byte) bool {
 	changed := false
-	for i := range c.Webhooks {
-		want := clientConfigFor(c.Webhooks[i].ClientConfig, t, caBundle)
-		if !sameClientConfig(c.Webhooks[i].ClientConfig, want) {
-			c.Webhooks[i].ClientConfig, changed = want, true
+	for i := range webhooks {
+		cc := clientConfig(&webhooks[i])
+		if want := clientConfigFor(*cc, t, caBundle); !sameClientConfig(*cc, want) {
+			*cc, changed = want, true
 		}
 	}
 	return changed
