@@ -251,8 +251,13 @@ func TestAppsRollingUpdateStaysWithinBounds(t *testing.T) {
 	state := map[string]counts{}
 	steps := 0
 	deadline := time.After(2 * time.Minute)
+	// The Deployment's status may complete after the last ReplicaSet
+	// change: look at it on a tick too.
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
 	for {
 		select {
+		case <-tick.C:
 		case ev, ok := <-rsWatch.ResultChan():
 			if !ok {
 				t.Fatal("watch closed")

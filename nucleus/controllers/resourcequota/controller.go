@@ -84,11 +84,14 @@ func New(client kubernetes.Interface, f informers.SharedInformerFactory) (*Contr
 		}
 		handler := cache.ResourceEventHandlerFuncs{DeleteFunc: c.enqueueNamespaceOf}
 		if gr.Group == "" && gr.Resource == "pods" {
-			// A pod that finishes stops using its requests.
+			// A pod that finishes stops using its requests. Other phase
+			// changes (Pending → Running) change no usage; recomputing then
+			// would race with admission, which charges new pods before this
+			// controller's informer has seen them.
 			handler.UpdateFunc = func(old, cur any) {
 				o, ok1 := old.(*corev1.Pod)
 				n, ok2 := cur.(*corev1.Pod)
-				if ok1 && ok2 && (o.Status.Phase != n.Status.Phase || (o.DeletionTimestamp == nil) != (n.DeletionTimestamp == nil)) {
+				if ok1 && ok2 && (terminal(o) != terminal(n) || (o.DeletionTimestamp == nil) != (n.DeletionTimestamp == nil)) {
 					c.enqueueNamespaceOf(cur)
 				}
 			}
@@ -99,6 +102,10 @@ func New(client kubernetes.Interface, f informers.SharedInformerFactory) (*Contr
 		c.hasSynced = append(c.hasSynced, inf.Informer().HasSynced)
 	}
 	return c, nil
+}
+
+func terminal(p *corev1.Pod) bool {
+	return p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed
 }
 
 // Run processes quotas until ctx ends.
