@@ -97,6 +97,9 @@ func startAppsLayer(t *testing.T) (manager *process, start func() *process) {
 	waitEstablished(t, "deployments.apps")
 	waitEstablished(t, "replicasets.apps")
 
+	// Cleanups run last first: the nodes go once their kubelet stopped, so
+	// that later tests see a cluster without nodes again.
+	t.Cleanup(func() { run(t, "delete", "nodes", "apps-0", "apps-1", "apps-2", "--ignore-not-found") })
 	startProcess(t, "apps-kubelet", "kubelet", "--simulate", "3", "--name-prefix", "apps-", "--kubeconfig", cluster.kubeconfig())
 	webhookPort, err := freePort()
 	if err != nil {
