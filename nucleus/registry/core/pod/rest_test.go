@@ -65,6 +65,9 @@ func TestPodREST(t *testing.T) {
 	t.Run("update of a fixed field", func(t *testing.T) {
 		p := web.DeepCopy()
 		p.Spec.RestartPolicy = corev1.RestartPolicyNever
+		// Unconditional: the scheduler may have written the pod's status
+		// (no nodes: PodScheduled False) since it was created.
+		p.ResourceVersion = ""
 		_, err := pods.Update(ctx, p, metav1.UpdateOptions{})
 		if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "spec: Forbidden: pod updates may not change fields other than") {
 			t.Errorf("Update error = %v, want the pod update Forbidden error", err)
