@@ -4,12 +4,13 @@
 #   containernetworking-plugins       CNI plugins: bridge, host-local, portmap, loopback
 #   iptables                          used by the bridge plugin's ipMasq and by portmap
 #   busybox-static                    the test image's only binary (make images)
+#   iproute2                          ip, to remove the pod bridge on teardown
 #
 # Idempotent: does nothing when everything is present. Needs root (or sudo).
 # Used by the bring-up command and by .ci/run.
 set -euo pipefail
 
-PACKAGES=(containerd runc containernetworking-plugins iptables busybox-static)
+PACKAGES=(containerd runc containernetworking-plugins iptables busybox-static iproute2)
 
 # Debian puts the CNI plugins in /usr/lib/cni and the static busybox in /bin.
 CNI_BIN_DIR=${CNI_BIN_DIR:-/usr/lib/cni}
@@ -25,6 +26,7 @@ for plugin in bridge host-local portmap loopback; do
 	[[ -x "$CNI_BIN_DIR/$plugin" ]] || { missing+=(containernetworking-plugins); break; }
 done
 command -v iptables >/dev/null 2>&1 || missing+=(iptables)
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 [[ -x "$BUSYBOX" ]] || missing+=(busybox-static)
 
 if ((${#missing[@]} == 0)); then
@@ -63,7 +65,7 @@ log "apt-get install ${missing[*]}"
 # The package's own containerd service (if an init system started it) uses
 # /run/containerd and /var/lib/containerd; Strata's containerd has its own
 # root, state and socket under the data dir, so the two do not meet.
-for bin in containerd ctr runc iptables; do
+for bin in containerd ctr runc iptables ip; do
 	command -v "$bin" >/dev/null 2>&1 || { echo "error: $bin still missing after install" >&2; exit 1; }
 done
 for plugin in bridge host-local portmap loopback; do
