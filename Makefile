@@ -160,7 +160,7 @@ BUSYBOX ?= /bin/busybox
 .PHONY: images
 images: ## Build OCI image archives into bin/images without Docker: strata.local/strata:<version>, strata.local/pause:3.10, strata.local/busybox:<busybox version> (needs `make deps`).
 	$(call step,"Building static binaries for the images (CGO_ENABLED=0)")
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" -o $(IMAGES_DIR)/strata-static ./cmd/strata
+	CGO_ENABLED=0 $(GO) build -ldflags "-s -w $(LDFLAGS)" -o $(IMAGES_DIR)/strata-static ./cmd/strata
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o $(IMAGES_DIR)/pause ./hack/tools/pause
 	$(call step,"Building the image archives into $(IMAGES_DIR)")
 	$(GO) run ./hack/tools/images --out $(IMAGES_DIR) --version $(VERSION) \

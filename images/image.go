@@ -73,8 +73,8 @@ func Build(spec Spec) (Image, error) {
 		return Image{}, fmt.Errorf("image has no name")
 	}
 	for _, ref := range spec.Refs {
-		if _, err := name.NewTag(ref, name.StrictValidation); err != nil {
-			return Image{}, fmt.Errorf("image name %q: %w", ref, err)
+		if _, _, err := FullName(ref); err != nil {
+			return Image{}, err
 		}
 	}
 	layer, err := Layer(spec.Files)
@@ -131,6 +131,21 @@ func Build(spec Spec) (Image, error) {
 	}
 	refs := append([]string(nil), spec.Refs...)
 	return Image{Refs: refs, Image: img}, nil
+}
+
+// FullName returns ref as containerd names images (and CRI reports them):
+// with its registry and tag, Docker Hub as docker.io ("busybox" is
+// "docker.io/library/busybox:latest"), and the tag alone.
+func FullName(ref string) (full, tag string, err error) {
+	t, err := name.NewTag(ref, name.WeakValidation)
+	if err != nil {
+		return "", "", fmt.Errorf("image name %q: %w", ref, err)
+	}
+	registry := t.RegistryStr()
+	if registry == name.DefaultRegistry {
+		registry = "docker.io"
+	}
+	return registry + "/" + t.RepositoryStr() + ":" + t.TagStr(), t.TagStr(), nil
 }
 
 // Annotations of an OCI index entry that name the image: containerd's own
@@ -231,9 +246,9 @@ func writeArchive(w io.Writer, imgs []Image) error {
 			blobs[d.Hex] = data
 		}
 		for _, ref := range img.Refs {
-			tag, err := name.NewTag(ref, name.StrictValidation)
+			full, tagStr, err := FullName(ref)
 			if err != nil {
-				return fmt.Errorf("image name %q: %w", ref, err)
+				return err
 			}
 			index.Manifests = append(index.Manifests, v1.Descriptor{
 				MediaType: mediaType,
@@ -241,8 +256,8 @@ func writeArchive(w io.Writer, imgs []Image) error {
 				Digest:    digest,
 				Platform:  &v1.Platform{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant},
 				Annotations: map[string]string{
-					annotationContainerdName: tag.Name(),
-					annotationOCIRefName:     tag.TagStr(),
+					annotationContainerdName: full,
+					annotationOCIRefName:     tagStr,
 				},
 			})
 		}

@@ -328,3 +328,23 @@ func gunzip(t *testing.T, b []byte) io.Reader {
 	}
 	return r
 }
+
+func TestFullName(t *testing.T) {
+	tests := []struct{ ref, full, tag string }{
+		{"strata.local/busybox:1.35.0", "strata.local/busybox:1.35.0", "1.35.0"},
+		{"strata.local/busybox", "strata.local/busybox:latest", "latest"},
+		{"busybox", "docker.io/library/busybox:latest", "latest"},
+		{"docker.io/library/strata:0.1.0-dev", "docker.io/library/strata:0.1.0-dev", "0.1.0-dev"},
+		{"index.docker.io/me/app:1", "docker.io/me/app:1", "1"},
+		{"localhost:5000/app:v2", "localhost:5000/app:v2", "v2"},
+	}
+	for _, tt := range tests {
+		full, tag, err := FullName(tt.ref)
+		if err != nil || full != tt.full || tag != tt.tag {
+			t.Errorf("FullName(%q) = %q, %q, %v; want %q, %q", tt.ref, full, tag, err, tt.full, tt.tag)
+		}
+	}
+	if _, _, err := FullName("UPPER/case"); err == nil {
+		t.Error("FullName(UPPER/case) succeeded, want an error")
+	}
+}

@@ -297,7 +297,10 @@ func waitImage(ctx context.Context, is internalapi.ImageManagerService, ref stri
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("image %s imported but CRI does not list it (last error: %v)", ref, err)
+			if err != nil {
+				return fmt.Errorf("image %s imported but CRI does not list it: %w", ref, err)
+			}
+			return fmt.Errorf("image %s imported but CRI does not list it", ref)
 		}
 		select {
 		case <-ctx.Done():
