@@ -152,9 +152,23 @@ tools: ## Build the code generators (openapi-gen, controller-gen pinned in go.mo
 kubebuilder: ## Build kubebuilder (a go tool pinned in go.mod) into bin/, for scaffolding new layers.
 	$(GO) build -o $(BIN)/kubebuilder sigs.k8s.io/kubebuilder/v4
 
+# Images are OCI archives in bin/images, built without Docker by
+# hack/tools/images from static binaries (docs/images.md).
+IMAGES_DIR := $(BIN)/images
+BUSYBOX ?= /bin/busybox
+
 .PHONY: images
-images: ## Build container images (none yet).
-	@echo "No images yet: the nucleus runs as bin/strata."
+images: ## Build OCI image archives into bin/images without Docker: strata.local/strata:<version>, strata.local/pause:3.10, strata.local/busybox:<busybox version> (needs `make deps`).
+	$(call step,"Building static binaries for the images (CGO_ENABLED=0)")
+	CGO_ENABLED=0 $(GO) build -ldflags "-s -w $(LDFLAGS)" -o $(IMAGES_DIR)/strata-static ./cmd/strata
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o $(IMAGES_DIR)/pause ./hack/tools/pause
+	$(call step,"Building the image archives into $(IMAGES_DIR)")
+	$(GO) run ./hack/tools/images --out $(IMAGES_DIR) --version $(VERSION) \
+		--strata $(IMAGES_DIR)/strata-static --pause $(IMAGES_DIR)/pause --busybox $(BUSYBOX)
+
+.PHONY: deps
+deps: ## Install the Debian packages the real kubelet needs when missing: containerd, runc, CNI plugins, iptables, busybox-static (root).
+	hack/install-deps.sh
 
 .PHONY: helm-lint
 helm-lint: helm ## Lint the Helm charts in charts/ with bin/helm (--strict).
