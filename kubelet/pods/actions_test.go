@@ -31,10 +31,12 @@ func TestComputeActions(t *testing.T) {
 		runtime: func(pod *corev1.Pod) *RuntimePod { return runtimeFor(pod).Sandbox(0, true).Obj() },
 		want:    Actions{SandboxID: "sandbox-0", ContainersToStart: []int{0, 1}},
 	}, {
-		name:    "all running: nothing to do",
-		pod:     makePod("web").Containers("a", "b").Obj(),
-		runtime: func(pod *corev1.Pod) *RuntimePod { return runtimeFor(pod).Sandbox(0, true).Running("a", 0).Running("b", 0).Obj() },
-		want:    Actions{SandboxID: "sandbox-0"},
+		name: "all running: nothing to do",
+		pod:  makePod("web").Containers("a", "b").Obj(),
+		runtime: func(pod *corev1.Pod) *RuntimePod {
+			return runtimeFor(pod).Sandbox(0, true).Running("a", 0).Running("b", 0).Obj()
+		},
+		want: Actions{SandboxID: "sandbox-0"},
 	}, {
 		name: "first init container done: start the second",
 		pod:  makePod("web").Init("one", "two").Containers("app").Obj(),
