@@ -104,6 +104,18 @@ func (b *Backoff) IsInBackOffSinceUpdate(key string, eventTime time.Time) bool {
 	return eventTime.Sub(e.lastUpdate) < e.delay
 }
 
+// RemainingSinceUpdate is how long the back-off since the key's last
+// failure still lasts at now.
+func (b *Backoff) RemainingSinceUpdate(key string, now time.Time) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	e, ok := b.entries[key]
+	if !ok || b.expired(now, e) {
+		return 0
+	}
+	return max(e.delay-now.Sub(e.lastUpdate), 0)
+}
+
 // Reset forgets the key.
 func (b *Backoff) Reset(key string) {
 	b.mu.Lock()

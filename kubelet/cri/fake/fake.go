@@ -66,6 +66,7 @@ type Runtime struct {
 	clock      clock.PassiveClock
 	nextID     int
 	nextIP     int
+	lastCreate int64
 	sandboxes  map[string]*sandbox
 	containers map[string]*container
 	images     map[string]*runtimeapi.Image
@@ -268,7 +269,7 @@ func (r *Runtime) RunPodSandbox(ctx context.Context, config *runtimeapi.PodSandb
 		Id:             id,
 		Metadata:       meta,
 		State:          runtimeapi.PodSandboxState_SANDBOX_READY,
-		CreatedAt:      r.clock.Now().UnixNano(),
+		CreatedAt:      r.createdAtLocked(),
 		Labels:         config.GetLabels(),
 		Annotations:    config.GetAnnotations(),
 		RuntimeHandler: runtimeHandler,
@@ -278,8 +279,9 @@ func (r *Runtime) RunPodSandbox(ctx context.Context, config *runtimeapi.PodSandb
 		}},
 	}
 	if config.GetLinux().GetSecurityContext().GetNamespaceOptions().GetNetwork() != runtimeapi.NamespaceMode_NODE {
+		n := r.nextIP
 		r.nextIP++
-		status.Network.Ip = fmt.Sprintf("10.88.%d.%d", r.nextIP/250, r.nextIP%250+2)
+		status.Network.Ip = fmt.Sprintf("10.88.%d.%d", n/250, n%250+2)
 	}
 	r.sandboxes[id] = &sandbox{status: status, config: config}
 	return id, nil
@@ -409,7 +411,7 @@ func (r *Runtime) CreateContainer(ctx context.Context, podSandboxID string, conf
 			Id:          id,
 			Metadata:    config.GetMetadata(),
 			State:       runtimeapi.ContainerState_CONTAINER_CREATED,
-			CreatedAt:   r.clock.Now().UnixNano(),
+			CreatedAt:   r.createdAtLocked(),
 			Image:       &runtimeapi.ImageSpec{Image: config.GetImage().GetUserSpecifiedImage()},
 			ImageRef:    image.Id,
 			ImageId:     image.Id,
@@ -635,6 +637,13 @@ func (r *Runtime) injectedLocked(method string) error {
 func (r *Runtime) newIDLocked(kind string) string {
 	r.nextID++
 	return fmt.Sprintf("%s-%d", kind, r.nextID)
+}
+
+// createdAtLocked is now, made later than anything created before so that
+// "newest first" is well defined when the test clock stands still.
+func (r *Runtime) createdAtLocked() int64 {
+	r.lastCreate = max(r.clock.Now().UnixNano(), r.lastCreate+1)
+	return r.lastCreate
 }
 
 func (r *Runtime) exitLocked(c *container, code int32, reason string) {
