@@ -177,8 +177,8 @@ func TestApplyDefaultTag(t *testing.T) {
 
 func TestToRuntimeContainer(t *testing.T) {
 	files := map[string]string{
-		"/pods/uid/containers/app/ab12": "the end",
-		"/logs/app/0.log":               "2026-03-01T12:00:00Z stdout F first\n2026-03-01T12:00:00Z stderr F last words\n",
+		"/pods/uid/containers/app/ab12":  "the end",
+		"/logs/app/0.log":                "2026-03-01T12:00:00Z stdout F first\n2026-03-01T12:00:00Z stderr F last words\n",
 		"/pods/uid/containers/app/empty": "",
 	}
 	readFile := func(path string) ([]byte, error) {
