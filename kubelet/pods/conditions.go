@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/strata-dev/strata/kubelet/podstatus"
 )
 
 // Condition reasons, as upstream's.
@@ -17,21 +19,9 @@ const (
 	ReasonReadinessGatesNotReady   = "ReadinessGatesNotReady"
 )
 
-// kubeletConditions are the pod conditions the kubelet owns; it keeps the
-// others as they are.
-var kubeletConditions = map[corev1.PodConditionType]bool{
-	corev1.PodScheduled:              true,
-	corev1.PodReady:                  true,
-	corev1.PodInitialized:            true,
-	corev1.ContainersReady:           true,
-	corev1.PodReadyToStartContainers: true,
-	corev1.PodResizePending:          true,
-	corev1.PodResizeInProgress:       true,
-}
-
 // IsKubeletCondition tells whether the kubelet owns a pod condition type.
 func IsKubeletCondition(t corev1.PodConditionType) bool {
-	return kubeletConditions[t]
+	return podstatus.IsKubeletCondition(t)
 }
 
 // readyToStartContainersCondition is True once the pod has a ready sandbox

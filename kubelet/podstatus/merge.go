@@ -13,9 +13,24 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-
-	"github.com/strata-dev/strata/kubelet/pods"
 )
+
+// kubeletConditions are the pod conditions the kubelet owns; it keeps the
+// others as they are.
+var kubeletConditions = map[corev1.PodConditionType]bool{
+	corev1.PodScheduled:              true,
+	corev1.PodReady:                  true,
+	corev1.PodInitialized:            true,
+	corev1.ContainersReady:           true,
+	corev1.PodReadyToStartContainers: true,
+	corev1.PodResizePending:          true,
+	corev1.PodResizeInProgress:       true,
+}
+
+// IsKubeletCondition tells whether the kubelet owns a pod condition type.
+func IsKubeletCondition(t corev1.PodConditionType) bool {
+	return kubeletConditions[t]
+}
 
 // merge keeps the conditions the kubelet does not own as the API server
 // has them (someone may have changed them since the status was computed)
@@ -24,12 +39,12 @@ func merge(api, kubelet corev1.PodStatus) corev1.PodStatus {
 	merged := *kubelet.DeepCopy()
 	merged.Conditions = nil
 	for _, c := range api.Conditions {
-		if !pods.IsKubeletCondition(c.Type) {
+		if !IsKubeletCondition(c.Type) {
 			merged.Conditions = append(merged.Conditions, c)
 		}
 	}
 	for _, c := range kubelet.Conditions {
-		if pods.IsKubeletCondition(c.Type) {
+		if IsKubeletCondition(c.Type) {
 			merged.Conditions = append(merged.Conditions, c)
 		}
 	}
@@ -40,14 +55,15 @@ func merge(api, kubelet corev1.PodStatus) corev1.PodStatus {
 // kubelet owns.
 func equalByKubelet(a, b corev1.PodStatus) bool {
 	a, b = *a.DeepCopy(), *b.DeepCopy()
-	a.Conditions, b.Conditions = kubeletConditions(a.Conditions), kubeletConditions(b.Conditions)
+	a.Conditions, b.Conditions = ownConditions(a.Conditions), ownConditions(b.Conditions)
 	return equality.Semantic.DeepEqual(a, b)
 }
 
-func kubeletConditions(conditions []corev1.PodCondition) []corev1.PodCondition {
+// ownConditions are the conditions the kubelet owns.
+func ownConditions(conditions []corev1.PodCondition) []corev1.PodCondition {
 	var owned []corev1.PodCondition
 	for _, c := range conditions {
-		if pods.IsKubeletCondition(c.Type) {
+		if kubeletConditions[c.Type] {
 			owned = append(owned, c)
 		}
 	}
