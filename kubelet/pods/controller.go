@@ -144,8 +144,12 @@ func (c *Controller) Run(ctx context.Context) error {
 
 	log.Info("Starting pods controller")
 	c.factory.Start(ctx.Done())
+	defer func() {
+		c.factory.Shutdown()
+		c.wg.Wait()
+	}()
 	if !cache.WaitForNamedCacheSync("pods", ctx.Done(), c.synced) {
-		return ctx.Err()
+		return nil // ctx ended
 	}
 	// Pods that arrived before the cache synced.
 	pods, err := c.pods.List(labels.Everything())
@@ -169,8 +173,6 @@ func (c *Controller) Run(ctx context.Context) error {
 
 	<-ctx.Done()
 	log.Info("Stopping pods controller")
-	c.factory.Shutdown()
-	c.wg.Wait()
 	return nil
 }
 

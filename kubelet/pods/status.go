@@ -52,6 +52,9 @@ func ComputeStatus(in StatusInput) corev1.PodStatus {
 	}
 	if len(s.PodIPs) > 0 {
 		s.PodIP = s.PodIPs[0].IP
+	} else if len(rt.ReadySandboxes()) == 0 {
+		// The sandbox stopped: the pod keeps the IPs it had, as upstream.
+		s.PodIP, s.PodIPs = previous.PodIP, previous.PodIPs
 	}
 	s.QOSClass = QOSClass(pod)
 
@@ -205,4 +208,76 @@ func normalizeStatus(s *corev1.PodStatus) {
 			}
 		}
 	}
+}
+
+// TerminalStatus is the last status of a pod whose containers all stopped
+// for good, as upstream's status manager makes it: a container without a
+// known end failed (ContainerStatusUnknown, exit code 137) once the pod
+// initialized, init containers that tried to run and did not end failed,
+// and the phase is terminal: Failed unless it was already Succeeded.
+func TerminalStatus(pod *corev1.Pod, status corev1.PodStatus) corev1.PodStatus {
+	s := *status.DeepCopy()
+	unknown := func() corev1.ContainerState {
+		return corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
+			Reason:   reasonStatusUnknown,
+			Message:  "The container could not be located when the pod was terminated",
+			ExitCode: 137,
+		}}
+	}
+	if hasPodInitialized(pod, &s) {
+		for i := range s.ContainerStatuses {
+			if s.ContainerStatuses[i].State.Terminated == nil {
+				s.ContainerStatuses[i].State = unknown()
+			}
+		}
+	}
+	// Init containers up to the last one that tried to start.
+	last := 0
+	for i := len(s.InitContainerStatuses) - 1; i >= 0; i-- {
+		if c := s.InitContainerStatuses[i]; c.State.Waiting == nil || c.LastTerminationState.Terminated != nil {
+			last = i
+			break
+		}
+	}
+	for i := 0; i < len(s.InitContainerStatuses) && i <= last; i++ {
+		if s.InitContainerStatuses[i].State.Terminated == nil {
+			s.InitContainerStatuses[i].State = unknown()
+		}
+	}
+	if !isTerminalPhase(s.Phase) {
+		s.Phase = corev1.PodFailed
+	}
+	return s
+}
+
+// hasPodInitialized tells whether the pod got past its init containers: it
+// has none, an app container left waiting once, or the last init
+// container completed (or, for a sidecar, started).
+func hasPodInitialized(pod *corev1.Pod, s *corev1.PodStatus) bool {
+	if len(pod.Spec.InitContainers) == 0 {
+		return true
+	}
+	for _, c := range s.ContainerStatuses {
+		if c.LastTerminationState.Terminated != nil || c.State.Waiting == nil {
+			return true
+		}
+	}
+	n := len(s.InitContainerStatuses)
+	if n == 0 {
+		return false
+	}
+	lastStatus := s.InitContainerStatuses[n-1]
+	spec := findContainerSpec(pod, lastStatus.Name)
+	if spec == nil {
+		return false
+	}
+	if isRestartableInitContainer(spec) {
+		return lastStatus.State.Running != nil && lastStatus.Started != nil && *lastStatus.Started
+	}
+	for _, state := range []corev1.ContainerState{lastStatus.LastTerminationState, lastStatus.State} {
+		if state.Terminated != nil && state.Terminated.Reason == reasonCompleted {
+			return true
+		}
+	}
+	return false
 }

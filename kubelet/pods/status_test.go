@@ -587,3 +587,63 @@ func TestSortPodIPs(t *testing.T) {
 		})
 	}
 }
+
+func TestTerminalStatus(t *testing.T) {
+	waiting := func(name, reason string) corev1.ContainerStatus {
+		return corev1.ContainerStatus{Name: name, State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason}}}
+	}
+	terminated := func(name string, code int32, reason string) corev1.ContainerStatus {
+		return corev1.ContainerStatus{Name: name, State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: code, Reason: reason}}}
+	}
+	const unknown = "terminated(137 ContainerStatusUnknown: The container could not be located when the pod was terminated)"
+	tests := []struct {
+		name       string
+		pod        *corev1.Pod
+		status     corev1.PodStatus
+		phase      corev1.PodPhase
+		containers []string
+		inits      []string
+	}{{
+		name:       "deleted before it started",
+		pod:        makePod("web").Containers("app").Obj(),
+		status:     corev1.PodStatus{Phase: corev1.PodPending, ContainerStatuses: []corev1.ContainerStatus{waiting("app", "ContainerCreating")}},
+		phase:      corev1.PodFailed,
+		containers: []string{"app: " + unknown + " restarts=0"},
+	}, {
+		name: "deleted before its init containers ran: the first failed, the rest waits",
+		pod:  makePod("web").Init("one", "two").Containers("app").Obj(),
+		status: corev1.PodStatus{
+			Phase:                 corev1.PodPending,
+			InitContainerStatuses: []corev1.ContainerStatus{waiting("one", "PodInitializing"), waiting("two", "PodInitializing")},
+			ContainerStatuses:     []corev1.ContainerStatus{waiting("app", "PodInitializing")},
+		},
+		phase:      corev1.PodFailed,
+		containers: []string{"app: waiting(PodInitializing) restarts=0"},
+		inits:      []string{"one: " + unknown + " restarts=0", "two: waiting(PodInitializing) restarts=0"},
+	}, {
+		name: "initialized: an app container that never ended failed",
+		pod:  makePod("web").Init("one").Containers("a", "b").Obj(),
+		status: corev1.PodStatus{
+			Phase:                 corev1.PodRunning,
+			InitContainerStatuses: []corev1.ContainerStatus{terminated("one", 0, "Completed")},
+			ContainerStatuses:     []corev1.ContainerStatus{terminated("a", 0, "Completed"), waiting("b", "ContainerCreating")},
+		},
+		phase:      corev1.PodFailed,
+		containers: []string{"a: terminated(0 Completed) restarts=0", "b: " + unknown + " restarts=0"},
+		inits:      []string{"one: terminated(0 Completed) restarts=0"},
+	}, {
+		name:       "already succeeded",
+		pod:        makePod("job").Containers("app").Obj(),
+		status:     corev1.PodStatus{Phase: corev1.PodSucceeded, ContainerStatuses: []corev1.ContainerStatus{terminated("app", 0, "Completed")}},
+		phase:      corev1.PodSucceeded,
+		containers: []string{"app: terminated(0 Completed) restarts=0"},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := TerminalStatus(tt.pod, tt.status)
+			diff(t, "phase", tt.phase, got.Phase)
+			diff(t, "containers", tt.containers, containerSummary(got.ContainerStatuses))
+			diff(t, "init containers", tt.inits, containerSummary(got.InitContainerStatuses))
+		})
+	}
+}

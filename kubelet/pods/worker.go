@@ -67,6 +67,9 @@ type Config struct {
 	DNS DNSConfigurer
 	// Credentials finds image pull credentials (anonymous pulls when nil).
 	Credentials Credentials
+	// Hooks runs postStart and preStop hooks (exec, httpGet and sleep
+	// through the runtime when nil).
+	Hooks HookRunner
 	// RuntimeHandler selects the runtime's handler ("" for its default).
 	RuntimeHandler string
 
@@ -100,6 +103,9 @@ func (c *Config) complete() {
 	}
 	if c.Env == nil {
 		c.Env = &Environment{NodeName: c.NodeName, HostIPs: c.HostIPs}
+	}
+	if c.Hooks == nil {
+		c.Hooks = &Hooks{Runtime: c.Runtime}
 	}
 	if c.PodLogsDir == "" {
 		c.PodLogsDir = DefaultPodLogsDir
@@ -232,6 +238,9 @@ func (w *Worker) Terminate(ctx context.Context, pod *corev1.Pod, gracePeriodOver
 		}
 	}
 	status := w.computeStatus(pod, rt, true)
+	if stopped(rt) {
+		status = TerminalStatus(pod, status)
+	}
 	w.last = &status
 	return Result{Status: status, Stopped: stopped(rt)}, killErr
 }
@@ -341,7 +350,7 @@ func (w *Worker) apply(ctx context.Context, pod *corev1.Pod, rt *RuntimePod, act
 		}
 	} else {
 		for _, k := range actions.ContainersToKill {
-			if err := w.killContainer(ctx, pod, k.ID, k.Name, k.Message, k.Reason, nil); err != nil {
+			if err := w.killContainer(ctx, pod, k.ID, k.Name, k.Message, k.Reason, rt.IPs, nil); err != nil {
 				return err
 			}
 		}
@@ -492,6 +501,19 @@ func (w *Worker) tryStartContainer(ctx context.Context, pod *corev1.Pod, rt *Run
 		return &StartFailure{Reason: ErrRunContainer, Message: msg}
 	}
 	w.events.container(pod, c, corev1.EventTypeNormal, "Started", "Start", "Started container "+c.Name)
+
+	if c.Lifecycle != nil && c.Lifecycle.PostStart != nil {
+		msg, err := w.cfg.Hooks.Run(ctx, pod, c, id, podIPs, c.Lifecycle.PostStart)
+		if err != nil {
+			log.V(1).Info("PostStart hook failed", "err", err)
+			// The message is not in the event: it could leak secrets.
+			w.events.container(pod, c, corev1.EventTypeWarning, "FailedPostStartHook", "Start", "PostStartHook failed")
+			if err := w.killContainer(ctx, pod, id, c.Name, "FailedPostStartHook", "", podIPs, nil); err != nil {
+				log.Error(err, "Killing the container after its postStart hook failed")
+			}
+			return &StartFailure{Reason: ErrPostStartHook, Message: msg}
+		}
+	}
 	return nil
 }
 
@@ -559,7 +581,7 @@ func (w *Worker) killPod(ctx context.Context, pod *corev1.Pod, rt *RuntimePod, g
 	var wg sync.WaitGroup
 	for i, c := range running {
 		wg.Go(func() {
-			errs[i] = w.killContainer(ctx, pod, c.ID, c.Name, "", "", gracePeriodOverride)
+			errs[i] = w.killContainer(ctx, pod, c.ID, c.Name, "", "", rt.IPs, gracePeriodOverride)
 		})
 	}
 	wg.Wait()
@@ -574,28 +596,45 @@ func (w *Worker) killPod(ctx context.Context, pod *corev1.Pod, rt *RuntimePod, g
 	return nil
 }
 
-// killContainer stops a container: SIGTERM, then SIGKILL after its grace
-// period.
-func (w *Worker) killContainer(ctx context.Context, pod *corev1.Pod, id, name, message string, reason KillReason, gracePeriodOverride *int64) error {
+// killContainer stops a container: its preStop hook, SIGTERM, then
+// SIGKILL once its grace period is over.
+func (w *Worker) killContainer(ctx context.Context, pod *corev1.Pod, id, name, message string, reason KillReason, podIPs []string, gracePeriodOverride *int64) error {
+	log := klog.FromContext(ctx)
 	spec := findContainerSpec(pod, name)
 	grace := terminationGracePeriod(pod, spec, reason)
+	if message == "" {
+		message = "Stopping container " + name
+	}
+	if spec != nil {
+		w.events.container(pod, spec, corev1.EventTypeNormal, "Killing", "Kill", message)
+		if spec.Lifecycle != nil && spec.Lifecycle.PreStop != nil && grace > 0 {
+			grace -= w.runPreStop(ctx, pod, spec, id, podIPs, grace)
+		}
+	}
 	if grace < minimumGracePeriod {
 		grace = minimumGracePeriod
 	}
 	if gracePeriodOverride != nil {
 		grace = *gracePeriodOverride
 	}
-	if message == "" {
-		message = "Stopping container " + name
-	}
-	if spec != nil {
-		w.events.container(pod, spec, corev1.EventTypeNormal, "Killing", "Kill", message)
-	}
-	klog.FromContext(ctx).V(1).Info("Killing container", "container", name, "containerID", id, "gracePeriod", grace)
+	log.V(1).Info("Killing container", "container", name, "containerID", id, "gracePeriod", grace)
 	if err := w.cfg.Runtime.StopContainer(ctx, id, grace); err != nil && !cri.IsNotFound(err) {
 		return fmt.Errorf("stopping container %s: %w", name, err)
 	}
 	return nil
+}
+
+// runPreStop runs the container's preStop hook for at most grace seconds
+// and returns how many seconds it took.
+func (w *Worker) runPreStop(ctx context.Context, pod *corev1.Pod, c *corev1.Container, id string, podIPs []string, grace int64) int64 {
+	start := w.cfg.Clock.Now()
+	hookCtx, cancel := context.WithTimeout(ctx, time.Duration(grace)*time.Second)
+	defer cancel()
+	klog.FromContext(ctx).V(1).Info("Running preStop hook", "container", c.Name, "gracePeriod", grace)
+	if msg, err := w.cfg.Hooks.Run(hookCtx, pod, c, id, podIPs, c.Lifecycle.PreStop); err != nil {
+		w.events.container(pod, c, corev1.EventTypeWarning, "FailedPreStopHook", "Kill", msg)
+	}
+	return int64(w.cfg.Clock.Since(start).Seconds())
 }
 
 // terminationGracePeriod is how long a container has to stop: the

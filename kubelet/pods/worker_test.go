@@ -396,6 +396,7 @@ func TestWorkerRestartPolicyNever(t *testing.T) {
 		"PodScheduled=True",
 	}, conditionSummary(res.Status.Conditions))
 	diff(t, "calls", []string{"StopPodSandbox default/job"}, e.calls())
+	diff(t, "pod IP kept once the sandbox stopped", "10.88.0.2", res.Status.PodIP)
 	if !res.Stopped {
 		t.Error("finished pod not stopped")
 	}
@@ -743,4 +744,16 @@ func (o objects) GetSecret(ctx context.Context, namespace, name string) (*corev1
 		return s, nil
 	}
 	return nil, apierrors.NewNotFound(schema.GroupResource{Resource: "secrets"}, name)
+}
+
+func TestWorkerDeletedBeforeItRan(t *testing.T) {
+	e := newTestEnv(t)
+	pod := makePod("web").Containers("app").Deleted(30).Obj()
+	res := e.sync(e.worker(pod), pod)
+	diff(t, "calls", []string(nil), e.calls())
+	diff(t, "phase", corev1.PodFailed, res.Status.Phase)
+	diff(t, "containers", []string{"app: terminated(137 ContainerStatusUnknown: The container could not be located when the pod was terminated) restarts=0"}, containerSummary(res.Status.ContainerStatuses))
+	if !res.Stopped {
+		t.Error("not stopped")
+	}
 }
