@@ -3,11 +3,14 @@ package pods
 import (
 	"context"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/distribution/reference"
 	corev1 "k8s.io/api/core/v1"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+	crierrors "k8s.io/cri-api/pkg/errors"
 	"k8s.io/klog/v2"
 
 	"github.com/strata-dev/strata/kubelet/cri"
@@ -30,6 +33,10 @@ type imagePuller struct {
 	events      *eventSink
 	clock       interface{ Now() time.Time }
 	handler     string
+
+	mu sync.Mutex
+	// lastErrors says why the last pull of each back-off key failed.
+	lastErrors map[string]string
 }
 
 // ensureImage returns the image's reference once it is present, or why it
@@ -65,6 +72,9 @@ func (p *imagePuller) ensureImage(ctx context.Context, pod *corev1.Pod, c *corev
 	if p.backoff.IsInBackOffSinceUpdate(key, p.clock.Now()) {
 		msg := fmt.Sprintf("Back-off pulling image %q", c.Image)
 		p.events.container(pod, c, corev1.EventTypeNormal, "BackOff", "Pull", msg)
+		if last := p.lastError(key); last != "" {
+			msg += ": " + last
+		}
 		return "", &StartFailure{Reason: ErrImagePullBackOff, Message: msg}
 	}
 
@@ -73,13 +83,50 @@ func (p *imagePuller) ensureImage(ctx context.Context, pod *corev1.Pod, c *corev
 	ref, err := p.pull(ctx, pod, spec, sandbox)
 	if err != nil {
 		log.V(1).Info("Pulling image failed", "image", c.Image, "err", err)
-		p.events.container(pod, c, corev1.EventTypeWarning, "Failed", "Pull", fmt.Sprintf("Failed to pull image %q: %v", c.Image, cri.Message(err)))
 		p.backoff.Next(key, p.clock.Now())
-		return "", &StartFailure{Reason: ErrImagePull, Message: cri.Message(err)}
+		failure := pullFailure(c.Image, err)
+		p.events.container(pod, c, corev1.EventTypeWarning, "Failed", "Pull", fmt.Sprintf("Failed to pull image %q: %s", c.Image, failure.Message))
+		p.setLastError(key, failure.Error())
+		return "", failure
 	}
 	p.events.container(pod, c, corev1.EventTypeNormal, "Pulled", "Pull", fmt.Sprintf("Successfully pulled image %q in %v", c.Image, p.clock.Now().Sub(start)))
 	p.backoff.GC()
+	p.setLastError(key, "")
 	return ref, nil
+}
+
+func (p *imagePuller) lastError(key string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lastErrors[key]
+}
+
+func (p *imagePuller) setLastError(key, msg string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if msg == "" {
+		delete(p.lastErrors, key)
+		return
+	}
+	if p.lastErrors == nil {
+		p.lastErrors = map[string]string{}
+	}
+	p.lastErrors[key] = msg
+}
+
+// pullFailure classifies a failed pull as upstream: the registry being
+// unavailable or a signature not validating have their own reasons,
+// anything else is ErrImagePull with the runtime's error.
+func pullFailure(image string, err error) *StartFailure {
+	msg := err.Error()
+	if m := cri.Message(err); strings.HasPrefix(m, crierrors.ErrRegistryUnavailable.Error()) {
+		return &StartFailure{Reason: crierrors.ErrRegistryUnavailable, Message: fmt.Sprintf("image pull failed for %s because the registry is unavailable%s",
+			image, strings.TrimPrefix(m, crierrors.ErrRegistryUnavailable.Error()))}
+	} else if strings.HasPrefix(m, crierrors.ErrSignatureValidationFailed.Error()) {
+		return &StartFailure{Reason: crierrors.ErrSignatureValidationFailed, Message: fmt.Sprintf("image pull failed for %s because the signature validation failed%s",
+			image, strings.TrimPrefix(m, crierrors.ErrSignatureValidationFailed.Error()))}
+	}
+	return &StartFailure{Reason: ErrImagePull, Message: msg}
 }
 
 // pull pulls with each credential in turn, anonymously without any.

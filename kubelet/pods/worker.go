@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+	crierrors "k8s.io/cri-api/pkg/errors"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 
@@ -696,7 +697,8 @@ func (w *Worker) requeueAfter(pod *corev1.Pod, rt *RuntimePod) time.Duration {
 			if exited := lastExited(rt, name); exited != nil {
 				consider(w.cfg.CrashLoopBackoff.RemainingSince(backoffKey(pod, c), exited.FinishedAt))
 			}
-		case errors.Is(failure.Reason, ErrImagePull), errors.Is(failure.Reason, ErrImagePullBackOff):
+		case errors.Is(failure.Reason, ErrImagePull), errors.Is(failure.Reason, ErrImagePullBackOff),
+			errors.Is(failure.Reason, crierrors.ErrRegistryUnavailable), errors.Is(failure.Reason, crierrors.ErrSignatureValidationFailed):
 			if image, err := applyDefaultTag(c.Image); err == nil {
 				consider(w.cfg.ImagePullBackoff.RemainingSinceUpdate(fmt.Sprintf("%s_%s", pod.UID, image), now))
 			}

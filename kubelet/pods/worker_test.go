@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/testing/protocmp"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -452,23 +454,23 @@ func TestWorkerOOMKilledNever(t *testing.T) {
 func TestWorkerImagePullFailure(t *testing.T) {
 	e := newTestEnv(t)
 	pod := makePod("web").Containers("app").Edit("app", func(c *corev1.Container) { c.Image = "registry.local/nope:1" }).Obj()
-	e.runtime.SetPullError("registry.local/nope:1", errors.New("failed to resolve reference: not found"))
+	e.runtime.SetPullError("registry.local/nope:1", status.Error(codes.NotFound, "failed to resolve reference: not found"))
 	w := e.worker(pod)
 
 	res := e.sync(w, pod)
-	diff(t, "after the first pull", []string{"app: waiting(ErrImagePull: failed to resolve reference: not found) restarts=0"}, containerSummary(res.Status.ContainerStatuses))
+	diff(t, "after the first pull", []string{"app: waiting(ErrImagePull: rpc error: code = NotFound desc = failed to resolve reference: not found) restarts=0"}, containerSummary(res.Status.ContainerStatuses))
 	diff(t, "phase", corev1.PodPending, res.Status.Phase)
 	diff(t, "requeue after", 10*time.Second, res.RequeueAfter)
 	diff(t, "events", []string{
 		`Normal Pulling Pulling image "registry.local/nope:1"`,
-		`Warning Failed Failed to pull image "registry.local/nope:1": failed to resolve reference: not found`,
+		`Warning Failed Failed to pull image "registry.local/nope:1": rpc error: code = NotFound desc = failed to resolve reference: not found`,
 		"Warning Failed Error: ErrImagePull",
 	}, e.events())
 	e.calls()
 
 	res = e.sync(w, pod)
 	diff(t, "pulls while backing off", []string(nil), e.calls())
-	diff(t, "in back-off", []string{`app: waiting(ImagePullBackOff: Back-off pulling image "registry.local/nope:1") restarts=0`}, containerSummary(res.Status.ContainerStatuses))
+	diff(t, "in back-off", []string{`app: waiting(ImagePullBackOff: Back-off pulling image "registry.local/nope:1": ErrImagePull: rpc error: code = NotFound desc = failed to resolve reference: not found) restarts=0`}, containerSummary(res.Status.ContainerStatuses))
 	diff(t, "events in back-off", []string{
 		`Normal BackOff Back-off pulling image "registry.local/nope:1"`,
 		"Warning Failed Error: ImagePullBackOff",
