@@ -66,8 +66,12 @@ type Controller struct {
 
 	mu      sync.Mutex
 	workers map[types.UID]*podWorker
-	wg      sync.WaitGroup
-	ctx     context.Context
+	// orphans are pods found in the runtime but not in the API, being
+	// removed.
+	orphans  map[types.UID]bool
+	wg       sync.WaitGroup
+	ctx      context.Context
+	stopping bool
 }
 
 // podWorker is one pod's goroutine.
@@ -78,8 +82,9 @@ type podWorker struct {
 	worker    *Worker
 	signal    chan struct{}
 
-	// last is the last version of the pod seen, to terminate it should it
-	// vanish from the API.
+	// last is the last version of the pod seen (the deleted object once
+	// it is gone from the API), to terminate it; guarded by the
+	// controller's mutex.
 	last *corev1.Pod
 	// written is the pod as the last status write returned it, and
 	// writtenFrom the resource version it was written over: until the
@@ -114,6 +119,7 @@ func NewController(cfg ControllerConfig) (*Controller, error) {
 		clock:   cfg.Worker.Clock,
 		writer:  &podstatus.Writer{Client: cfg.Client},
 		workers: map[types.UID]*podWorker{},
+		orphans: map[types.UID]bool{},
 	}
 	c.factory = informers.NewSharedInformerFactoryWithOptions(cfg.Client, 0,
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
@@ -146,6 +152,9 @@ func (c *Controller) Run(ctx context.Context) error {
 	c.factory.Start(ctx.Done())
 	defer func() {
 		c.factory.Shutdown()
+		c.mu.Lock()
+		c.stopping = true
+		c.mu.Unlock()
 		c.wg.Wait()
 	}()
 	if !cache.WaitForNamedCacheSync("pods", ctx.Done(), c.synced) {
@@ -169,6 +178,7 @@ func (c *Controller) Run(ctx context.Context) error {
 		for _, uid := range changed {
 			c.signal(uid)
 		}
+		c.removeOrphans(ctx, relister.pods())
 	}, c.cfg.RelistInterval)
 
 	<-ctx.Done()
@@ -188,7 +198,7 @@ func (c *Controller) onPod(obj any) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.ctx == nil || c.ctx.Err() != nil {
+	if c.ctx == nil || c.stopping {
 		return
 	}
 	pw, ok := c.workers[pod.UID]
@@ -204,6 +214,7 @@ func (c *Controller) onPod(obj any) {
 		c.wg.Add(1)
 		go c.runWorker(c.ctx, pw)
 	}
+	pw.last = pod
 	notify(pw.signal)
 }
 
@@ -268,7 +279,6 @@ func (c *Controller) syncPod(ctx context.Context, pw *podWorker) (time.Duration,
 	if apierrors.IsNotFound(err) || pod.UID != pw.uid {
 		return c.removePod(ctx, pw)
 	}
-	pw.last = pod
 	if pw.written != nil && pod.ResourceVersion == pw.writtenFrom {
 		// The informer has not seen our last write yet.
 		pod = pod.DeepCopy()
@@ -301,8 +311,11 @@ func (c *Controller) syncPod(ctx context.Context, pw *podWorker) (time.Duration,
 // API (deleted for good, or force-deleted while it ran).
 func (c *Controller) removePod(ctx context.Context, pw *podWorker) (time.Duration, bool) {
 	log := klog.FromContext(ctx)
-	if pw.last != nil {
-		last := pw.last.DeepCopy()
+	c.mu.Lock()
+	last := pw.last
+	c.mu.Unlock()
+	if last != nil {
+		last = last.DeepCopy()
 		if last.DeletionTimestamp == nil {
 			now := metav1.NewTime(c.clock.Now())
 			last.DeletionTimestamp = &now
@@ -318,6 +331,39 @@ func (c *Controller) removePod(ctx context.Context, pw *podWorker) (time.Duratio
 	}
 	log.V(1).Info("Removed pod")
 	return 0, true
+}
+
+// removeOrphans stops and removes the pods the runtime runs that are
+// neither in the API nor handled by a worker: pods deleted while the
+// kubelet was down.
+func (c *Controller) removeOrphans(ctx context.Context, inRuntime map[types.UID]podName) {
+	for uid, name := range inRuntime {
+		c.mu.Lock()
+		_, working := c.workers[uid]
+		skip := working || c.orphans[uid] || c.stopping
+		c.mu.Unlock()
+		if skip {
+			continue
+		}
+		if pod, err := c.pods.Pods(name.namespace).Get(name.name); err == nil && pod.UID == uid {
+			continue // its worker is about to start
+		}
+		c.mu.Lock()
+		c.orphans[uid] = true
+		c.wg.Add(1)
+		c.mu.Unlock()
+		go func() {
+			defer c.wg.Done()
+			log := klog.FromContext(ctx).WithValues("pod", klog.KRef(name.namespace, name.name), "podUID", uid)
+			log.Info("Removing a pod that is no longer in the API")
+			pw := &podWorker{uid: uid, namespace: name.namespace, name: name.name, worker: NewWorker(c.cfg.Worker, uid)}
+			if _, done := c.removePod(klog.NewContext(ctx, log), pw); !done {
+				c.mu.Lock()
+				delete(c.orphans, uid) // try again on a later relist
+				c.mu.Unlock()
+			}
+		}()
+	}
 }
 
 // Running tells whether the pod with uid has a worker.

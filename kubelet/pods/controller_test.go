@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -154,4 +155,64 @@ func TestControllerRemovesForceDeletedPods(t *testing.T) {
 		return slices.Equal(runtime.Running(), []string{"default/p0/app", "default/p2/app"}) &&
 			slices.Contains(runtime.Calls(), "RemovePodSandbox default/p1"), nil
 	})
+}
+
+// TestControllerRestart: a kubelet that restarts adopts the containers the
+// runtime runs for its pods, and removes those of pods deleted while it was
+// down.
+func TestControllerRestart(t *testing.T) {
+	_, ctx := ktesting.NewTestContext(t)
+	client := clientfake.NewClientset()
+	runtime := fake.New(clock.RealClock{})
+	dir := t.TempDir()
+	start := func() (context.CancelFunc, chan error) {
+		c, err := NewController(ControllerConfig{
+			Client:         client,
+			NodeName:       "node-1",
+			Worker:         Config{Runtime: runtime, PodLogsDir: filepath.Join(dir, "logs"), PodsDir: filepath.Join(dir, "pods")},
+			RelistInterval: 20 * time.Millisecond,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(ctx)
+		done := make(chan error)
+		go func() { done <- c.Run(ctx) }()
+		return cancel, done
+	}
+
+	stop, done := start()
+	pods := client.CoreV1().Pods("default")
+	for _, name := range []string{"kept", "gone"} {
+		if _, err := pods.Create(ctx, makePod(name).Containers("app").Obj(), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "both pods to run", func() (bool, error) { return len(runtime.Running()) == 2, nil })
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	// While the kubelet is down, a pod is force-deleted.
+	if err := pods.Delete(ctx, "gone", metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ResetCalls()
+	stop, done = start()
+	defer func() {
+		stop()
+		<-done
+	}()
+	eventually(t, "the deleted pod's containers to go", func() (bool, error) {
+		return slices.Contains(runtime.Calls(), "RemovePodSandbox default/gone"), nil
+	})
+	if got := runtime.Running(); !slices.Equal(got, []string{"default/kept/app"}) {
+		t.Errorf("running %v, want the kept pod's container", got)
+	}
+	for _, call := range runtime.Calls() {
+		if strings.Contains(call, "default/kept") {
+			t.Errorf("restarted kubelet touched the kept pod: %s", call)
+		}
+	}
 }

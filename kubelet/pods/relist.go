@@ -17,7 +17,11 @@ import (
 type relister struct {
 	runtime cri.RuntimeService
 	last    map[types.UID]uint64
+	names   map[types.UID]podName
 }
+
+// podName is a pod's namespace and name, as its runtime labels say.
+type podName struct{ namespace, name string }
 
 func newRelister(runtime cri.RuntimeService) *relister {
 	return &relister{runtime: runtime}
@@ -35,14 +39,19 @@ func (r *relister) relist(ctx context.Context) ([]types.UID, error) {
 		return nil, fmt.Errorf("listing containers: %w", err)
 	}
 	states := map[types.UID][]string{}
+	names := map[types.UID]podName{}
 	for _, s := range sandboxes {
 		uid := types.UID(s.GetLabels()[PodUIDLabel])
 		states[uid] = append(states[uid], "sandbox "+s.GetId()+" "+s.GetState().String())
+		names[uid] = podName{namespace: s.GetLabels()[PodNamespaceLabel], name: s.GetLabels()[PodNameLabel]}
 	}
 	for _, c := range containers {
 		uid := types.UID(c.GetLabels()[PodUIDLabel])
 		states[uid] = append(states[uid], "container "+c.GetId()+" "+c.GetState().String())
+		names[uid] = podName{namespace: c.GetLabels()[PodNamespaceLabel], name: c.GetLabels()[PodNameLabel]}
 	}
+	delete(names, "")
+	r.names = names
 	current := make(map[types.UID]uint64, len(states))
 	for uid, list := range states {
 		if uid == "" {
@@ -73,4 +82,9 @@ func (r *relister) relist(ctx context.Context) ([]types.UID, error) {
 	r.last = current
 	sort.Slice(changed, func(i, j int) bool { return changed[i] < changed[j] })
 	return changed, nil
+}
+
+// pods are the pods the last relist found in the runtime.
+func (r *relister) pods() map[types.UID]podName {
+	return r.names
 }
