@@ -362,16 +362,15 @@ func (w *Worker) apply(ctx context.Context, pod *corev1.Pod, rt *RuntimePod, act
 	if !actions.CreateSandbox && len(actions.InitContainersToStart) == 0 && len(actions.ContainersToStart) == 0 {
 		return nil
 	}
-	sandboxID, podIPs := actions.SandboxID, rt.IPs
-	if actions.CreateSandbox {
-		var err error
-		if sandboxID, podIPs, err = w.createSandbox(ctx, pod, actions.Attempt); err != nil {
-			return err
-		}
-	}
 	sandbox, err := w.sandboxConfig(ctx, pod, actions.Attempt)
 	if err != nil {
 		return err
+	}
+	sandboxID, podIPs := actions.SandboxID, rt.IPs
+	if actions.CreateSandbox {
+		if sandboxID, podIPs, err = w.createSandbox(ctx, pod, sandbox); err != nil {
+			return err
+		}
 	}
 	for _, i := range actions.InitContainersToStart {
 		c := &pod.Spec.InitContainers[i]
@@ -387,16 +386,12 @@ func (w *Worker) apply(ctx context.Context, pod *corev1.Pod, rt *RuntimePod, act
 }
 
 // createSandbox starts the pod's sandbox and returns its ID and IPs.
-func (w *Worker) createSandbox(ctx context.Context, pod *corev1.Pod, attempt uint32) (string, []string, error) {
+func (w *Worker) createSandbox(ctx context.Context, pod *corev1.Pod, cfg *runtimeapi.PodSandboxConfig) (string, []string, error) {
 	log := klog.FromContext(ctx)
-	cfg, err := w.sandboxConfig(ctx, pod, attempt)
-	if err != nil {
-		return "", nil, err
-	}
 	if err := os.MkdirAll(cfg.LogDirectory, 0o755); err != nil {
 		return "", nil, fmt.Errorf("creating the pod's log directory: %w", err)
 	}
-	log.V(1).Info("Creating pod sandbox", "attempt", attempt)
+	log.V(1).Info("Creating pod sandbox", "attempt", cfg.Metadata.Attempt)
 	id, err := w.cfg.Runtime.RunPodSandbox(ctx, cfg, w.cfg.RuntimeHandler)
 	if err != nil {
 		w.events.pod(pod, corev1.EventTypeWarning, "FailedCreatePodSandBox", "Sync", fmt.Sprintf("Failed to create pod sandbox: %v", cri.Message(err)))
