@@ -200,6 +200,7 @@ func TestToRuntimeContainer(t *testing.T) {
 			Image:      &runtimeapi.ImageSpec{Image: "docker.io/library/busybox:latest", UserSpecifiedImage: "busybox"},
 			ImageRef:   "sha256:abc",
 			Labels:     map[string]string{ContainerNameLabel: "app"},
+			User:       &runtimeapi.ContainerUser{Linux: &runtimeapi.LinuxContainerUser{Uid: 1000, Gid: 1000, SupplementalGroups: []int64{1000, 10}}},
 			Annotations: map[string]string{
 				containerHashAnnotation:                     "1234",
 				containerRestartCountAnnotation:             "2",
@@ -213,6 +214,7 @@ func TestToRuntimeContainer(t *testing.T) {
 		}
 		return s
 	}
+	user := &corev1.ContainerUser{Linux: &corev1.LinuxContainerUser{UID: 1000, GID: 1000, SupplementalGroups: []int64{1000, 10}}}
 	tests := []struct {
 		name   string
 		status *runtimeapi.ContainerStatus
@@ -221,36 +223,36 @@ func TestToRuntimeContainer(t *testing.T) {
 		name:   "running",
 		status: status(runtimeapi.ContainerState_CONTAINER_RUNNING, 0, "", "File", "/pods/uid/containers/app/ab12"),
 		want: RuntimeContainer{ID: "abc", Name: "app", SandboxID: "sb", State: ContainerRunning, RestartCount: 2,
-			CreatedAt: t0, StartedAt: t0.Add(time.Second), Image: "busybox", ImageRef: "sha256:abc", Hash: "1234"},
+			CreatedAt: t0, StartedAt: t0.Add(time.Second), Image: "busybox", ImageRef: "sha256:abc", Hash: "1234", User: user},
 	}, {
 		name:   "created: not started",
 		status: status(runtimeapi.ContainerState_CONTAINER_CREATED, 0, "", "File", ""),
 		want: RuntimeContainer{ID: "abc", Name: "app", SandboxID: "sb", State: ContainerCreated, RestartCount: 2,
-			CreatedAt: t0, Image: "busybox", ImageRef: "sha256:abc", Hash: "1234"},
+			CreatedAt: t0, Image: "busybox", ImageRef: "sha256:abc", Hash: "1234", User: user},
 	}, {
 		name:   "exited with a termination message",
 		status: status(runtimeapi.ContainerState_CONTAINER_EXITED, 0, "Completed", "File", "/pods/uid/containers/app/ab12"),
 		want: RuntimeContainer{ID: "abc", Name: "app", SandboxID: "sb", State: ContainerExited, RestartCount: 2,
 			CreatedAt: t0, StartedAt: t0.Add(time.Second), FinishedAt: t0.Add(2 * time.Second), Reason: "Completed", Message: "the end",
-			Image: "busybox", ImageRef: "sha256:abc", Hash: "1234"},
+			Image: "busybox", ImageRef: "sha256:abc", Hash: "1234", User: user},
 	}, {
 		name:   "failed, no message, fallback to logs",
 		status: status(runtimeapi.ContainerState_CONTAINER_EXITED, 2, "Error", "FallbackToLogsOnError", "/pods/uid/containers/app/empty"),
 		want: RuntimeContainer{ID: "abc", Name: "app", SandboxID: "sb", State: ContainerExited, RestartCount: 2, ExitCode: 2,
 			CreatedAt: t0, StartedAt: t0.Add(time.Second), FinishedAt: t0.Add(2 * time.Second), Reason: "Error", Message: "first\nlast words\n",
-			Image: "busybox", ImageRef: "sha256:abc", Hash: "1234"},
+			Image: "busybox", ImageRef: "sha256:abc", Hash: "1234", User: user},
 	}, {
 		name:   "succeeded: no fallback to logs",
 		status: status(runtimeapi.ContainerState_CONTAINER_EXITED, 0, "Completed", "FallbackToLogsOnError", "/pods/uid/containers/app/empty"),
 		want: RuntimeContainer{ID: "abc", Name: "app", SandboxID: "sb", State: ContainerExited, RestartCount: 2,
 			CreatedAt: t0, StartedAt: t0.Add(time.Second), FinishedAt: t0.Add(2 * time.Second), Reason: "Completed",
-			Image: "busybox", ImageRef: "sha256:abc", Hash: "1234"},
+			Image: "busybox", ImageRef: "sha256:abc", Hash: "1234", User: user},
 	}, {
 		name:   "message file gone",
 		status: status(runtimeapi.ContainerState_CONTAINER_EXITED, 1, "Error", "File", "/pods/uid/containers/app/gone"),
 		want: RuntimeContainer{ID: "abc", Name: "app", SandboxID: "sb", State: ContainerExited, RestartCount: 2, ExitCode: 1,
 			CreatedAt: t0, StartedAt: t0.Add(time.Second), FinishedAt: t0.Add(2 * time.Second), Reason: "Error",
-			Image: "busybox", ImageRef: "sha256:abc", Hash: "1234"},
+			Image: "busybox", ImageRef: "sha256:abc", Hash: "1234", User: user},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -32,9 +32,10 @@ func containerStatuses(pod *corev1.Pod, rt *RuntimePod, old []corev1.ContainerSt
 	statuses := make(map[string]*corev1.ContainerStatus, len(containers))
 	for _, c := range containers {
 		status := &corev1.ContainerStatus{
-			Name:  c.Name,
-			Image: c.Image,
-			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: defaultWaiting}},
+			Name:         c.Name,
+			Image:        c.Image,
+			State:        corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: defaultWaiting}},
+			VolumeMounts: volumeMountStatuses(&c),
 		}
 		if o, ok := oldByName[c.Name]; ok {
 			if o.State.Terminated != nil {
@@ -85,6 +86,11 @@ func containerStatuses(pod *corev1.Pod, rt *RuntimePod, old []corev1.ContainerSt
 			oldStatus = &o
 		}
 		converted := convertContainerStatus(rt, rc, oldStatus)
+		if spec := findSpec(containers, rc.Name); spec != nil {
+			converted.VolumeMounts = volumeMountStatuses(spec)
+			converted.Resources = spec.Resources.DeepCopy()
+			converted.AllocatedResources = spec.Resources.Requests.DeepCopy()
+		}
 		if seen[rc.Name] == 0 {
 			statuses[rc.Name] = converted
 		} else {
@@ -144,9 +150,7 @@ func convertContainerStatus(rt *RuntimePod, rc *RuntimeContainer, old *corev1.Co
 		Image:        rc.Image,
 		ImageID:      rc.ImageRef,
 		ContainerID:  id,
-	}
-	if old != nil {
-		status.VolumeMounts = old.VolumeMounts
+		User:         rc.User,
 	}
 	switch {
 	case rc.State == ContainerRunning:
@@ -175,6 +179,34 @@ func convertContainerStatus(rt *RuntimePod, rc *RuntimeContainer, old *corev1.Co
 		status.State.Waiting = &corev1.ContainerStateWaiting{}
 	}
 	return status
+}
+
+// volumeMountStatuses are the status of a container's volume mounts; a
+// read-only mount is recursively read-only only when asked for (runtimes'
+// support for it is not detected).
+func volumeMountStatuses(c *corev1.Container) []corev1.VolumeMountStatus {
+	var list []corev1.VolumeMountStatus
+	for _, m := range c.VolumeMounts {
+		s := corev1.VolumeMountStatus{Name: m.Name, MountPath: m.MountPath, ReadOnly: m.ReadOnly}
+		if m.ReadOnly {
+			mode := corev1.RecursiveReadOnlyDisabled
+			if m.RecursiveReadOnly != nil && *m.RecursiveReadOnly == corev1.RecursiveReadOnlyEnabled {
+				mode = corev1.RecursiveReadOnlyEnabled
+			}
+			s.RecursiveReadOnly = &mode
+		}
+		list = append(list, s)
+	}
+	return list
+}
+
+func findSpec(containers []corev1.Container, name string) *corev1.Container {
+	for i := range containers {
+		if containers[i].Name == name {
+			return &containers[i]
+		}
+	}
+	return nil
 }
 
 // containers is rt.Containers, nil-safe.

@@ -109,6 +109,13 @@ func toRuntimeContainer(s *runtimeapi.ContainerStatus, sandboxID string, readFil
 		c.Image = s.GetImage().GetImage()
 	}
 	c.RestartCount, _ = strconv.Atoi(s.Annotations[containerRestartCountAnnotation])
+	if linux := s.GetUser().GetLinux(); linux != nil {
+		c.User = &corev1.ContainerUser{Linux: &corev1.LinuxContainerUser{
+			UID:                linux.Uid,
+			GID:                linux.Gid,
+			SupplementalGroups: linux.SupplementalGroups,
+		}}
+	}
 	if s.State != runtimeapi.ContainerState_CONTAINER_CREATED {
 		c.StartedAt = time.Unix(0, s.StartedAt)
 	}

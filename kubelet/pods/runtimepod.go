@@ -3,6 +3,7 @@ package pods
 import (
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
@@ -60,6 +61,9 @@ type RuntimeContainer struct {
 	ImageRef string
 	// Hash is the hash of the container spec it was created from.
 	Hash string
+	// User is the identity the container's process runs as, when the
+	// runtime reports it.
+	User *corev1.ContainerUser
 }
 
 // FindContainer returns the newest container named name, or nil.

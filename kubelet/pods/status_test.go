@@ -481,6 +481,10 @@ func TestComputeStatusSummary(t *testing.T) {
 // TestComputeStatusFull checks every field of a running pod's status.
 func TestComputeStatusFull(t *testing.T) {
 	pod := makePod("web").Containers("app").Resources("app", "cpu=100m,memory=64Mi", "cpu=100m,memory=64Mi").Obj()
+	pod.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{
+		{Name: "data", MountPath: "/data"},
+		{Name: "token", MountPath: "/var/run/secrets/kubernetes.io/serviceaccount", ReadOnly: true},
+	}
 	pod.Status.Conditions = []corev1.PodCondition{{
 		Type:               corev1.PodScheduled,
 		Status:             corev1.ConditionTrue,
@@ -516,6 +520,15 @@ func TestComputeStatusFull(t *testing.T) {
 			ImageID:     "sha256:busybox",
 			ContainerID: "containerd://app-0",
 			Started:     ptr.To(true),
+			Resources: &corev1.ResourceRequirements{
+				Requests: resourceList("cpu=100m,memory=64Mi"),
+				Limits:   resourceList("cpu=100m,memory=64Mi"),
+			},
+			AllocatedResources: resourceList("cpu=100m,memory=64Mi"),
+			VolumeMounts: []corev1.VolumeMountStatus{
+				{Name: "data", MountPath: "/data"},
+				{Name: "token", MountPath: "/var/run/secrets/kubernetes.io/serviceaccount", ReadOnly: true, RecursiveReadOnly: ptr.To(corev1.RecursiveReadOnlyDisabled)},
+			},
 		}},
 		QOSClass: corev1.PodQOSGuaranteed,
 	}
