@@ -1,0 +1,375 @@
+package pods
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+
+	"github.com/strata-dev/strata/kubelet/podstatus"
+)
+
+// Defaults of ControllerConfig.
+const (
+	DefaultResyncInterval = 10 * time.Second
+	DefaultRelistInterval = time.Second
+	// errorBackoff is how long a pod waits after a failed sync, as
+	// upstream's pod workers.
+	errorBackoff = 10 * time.Second
+)
+
+// ControllerConfig configures the pods controller of a node.
+type ControllerConfig struct {
+	// Client reads the node's pods and writes their statuses.
+	Client kubernetes.Interface
+	// NodeName is the node whose pods run here.
+	NodeName string
+	// Worker is what the pod workers share; its NodeName defaults to
+	// NodeName.
+	Worker Config
+	// ResyncInterval is how often each pod is synced without any change
+	// (DefaultResyncInterval when zero).
+	ResyncInterval time.Duration
+	// RelistInterval is how often the runtime is listed to notice
+	// containers that exited (DefaultRelistInterval when zero).
+	RelistInterval time.Duration
+}
+
+// Controller runs the pods bound to a node: it watches them (and only
+// them), gives each a worker goroutine that syncs it through the runtime
+// on every change of the pod, of its containers (noticed by relisting the
+// runtime) and periodically, and writes the status each sync reports.
+// Once a deleted pod's containers stopped, the pod is deleted for good and
+// what is left of it in the runtime is removed.
+type Controller struct {
+	cfg     ControllerConfig
+	clock   clock.Clock
+	writer  *podstatus.Writer
+	factory informers.SharedInformerFactory
+	pods    corelisters.PodLister
+	synced  cache.InformerSynced
+
+	mu      sync.Mutex
+	workers map[types.UID]*podWorker
+	// orphans are pods found in the runtime but not in the API, being
+	// removed.
+	orphans  map[types.UID]bool
+	wg       sync.WaitGroup
+	ctx      context.Context
+	stopping bool
+}
+
+// podWorker is one pod's goroutine.
+type podWorker struct {
+	uid       types.UID
+	namespace string
+	name      string
+	worker    *Worker
+	signal    chan struct{}
+
+	// last is the last version of the pod seen (the deleted object once
+	// it is gone from the API), to terminate it; guarded by the
+	// controller's mutex.
+	last *corev1.Pod
+	// written is the pod as the last status write returned it, and
+	// writtenFrom the resource version it was written over: until the
+	// informer catches up, written is the newer pod.
+	written     *corev1.Pod
+	writtenFrom string
+}
+
+// NewController builds the controller; Run runs it.
+func NewController(cfg ControllerConfig) (*Controller, error) {
+	if cfg.Client == nil {
+		return nil, errors.New("pods controller: no client")
+	}
+	if cfg.NodeName == "" {
+		return nil, errors.New("pods controller: no node name")
+	}
+	if cfg.Worker.Runtime == nil {
+		return nil, errors.New("pods controller: no container runtime")
+	}
+	if cfg.Worker.NodeName == "" {
+		cfg.Worker.NodeName = cfg.NodeName
+	}
+	if cfg.ResyncInterval <= 0 {
+		cfg.ResyncInterval = DefaultResyncInterval
+	}
+	if cfg.RelistInterval <= 0 {
+		cfg.RelistInterval = DefaultRelistInterval
+	}
+	cfg.Worker.complete()
+	c := &Controller{
+		cfg:     cfg,
+		clock:   cfg.Worker.Clock,
+		writer:  &podstatus.Writer{Client: cfg.Client},
+		workers: map[types.UID]*podWorker{},
+		orphans: map[types.UID]bool{},
+	}
+	c.factory = informers.NewSharedInformerFactoryWithOptions(cfg.Client, 0,
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+			o.FieldSelector = fields.OneTermEqualSelector("spec.nodeName", cfg.NodeName).String()
+		}))
+	informer := c.factory.Core().V1().Pods()
+	c.pods = informer.Lister()
+	c.synced = informer.Informer().HasSynced
+	if _, err := informer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    c.onPod,
+		UpdateFunc: func(_, obj any) { c.onPod(obj) },
+		DeleteFunc: c.onPod,
+	}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Run runs the pods until ctx ends, then waits for their workers to stop
+// (the containers keep running: a restarted kubelet adopts them).
+func (c *Controller) Run(ctx context.Context) error {
+	defer utilruntime.HandleCrash()
+	log := klog.FromContext(ctx).WithValues("node", c.cfg.NodeName)
+	ctx = klog.NewContext(ctx, log)
+	c.mu.Lock()
+	c.ctx = ctx
+	c.mu.Unlock()
+
+	log.Info("Starting pods controller")
+	c.factory.Start(ctx.Done())
+	defer func() {
+		c.factory.Shutdown()
+		c.mu.Lock()
+		c.stopping = true
+		c.mu.Unlock()
+		c.wg.Wait()
+	}()
+	if !cache.WaitForNamedCacheSync("pods", ctx.Done(), c.synced) {
+		return nil // ctx ended
+	}
+	// Pods that arrived before the cache synced.
+	pods, err := c.pods.List(labels.Everything())
+	if err != nil {
+		return err
+	}
+	for _, pod := range pods {
+		c.onPod(pod)
+	}
+	relister := newRelister(c.cfg.Worker.Runtime)
+	go wait.UntilWithContext(ctx, func(ctx context.Context) {
+		changed, err := relister.relist(ctx)
+		if err != nil {
+			klog.FromContext(ctx).Error(err, "Listing the container runtime failed")
+			return
+		}
+		for _, uid := range changed {
+			c.signal(uid)
+		}
+		c.removeOrphans(ctx, relister.pods())
+	}, c.cfg.RelistInterval)
+
+	<-ctx.Done()
+	log.Info("Stopping pods controller")
+	return nil
+}
+
+// onPod routes an informer event to the pod's worker, starting one for a
+// new pod.
+func (c *Controller) onPod(obj any) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	pod, ok := obj.(*corev1.Pod)
+	if !ok || pod.Spec.NodeName != c.cfg.NodeName {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ctx == nil || c.stopping {
+		return
+	}
+	pw, ok := c.workers[pod.UID]
+	if !ok {
+		pw = &podWorker{
+			uid:       pod.UID,
+			namespace: pod.Namespace,
+			name:      pod.Name,
+			worker:    NewWorker(c.cfg.Worker, pod.UID),
+			signal:    make(chan struct{}, 1),
+		}
+		c.workers[pod.UID] = pw
+		c.wg.Add(1)
+		go c.runWorker(c.ctx, pw)
+	}
+	pw.last = pod
+	notify(pw.signal)
+}
+
+// signal wakes a pod's worker up, if it has one.
+func (c *Controller) signal(uid types.UID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if pw, ok := c.workers[uid]; ok {
+		notify(pw.signal)
+	}
+}
+
+func notify(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// runWorker syncs one pod until it is gone or ctx ends.
+func (c *Controller) runWorker(ctx context.Context, pw *podWorker) {
+	defer c.wg.Done()
+	defer utilruntime.HandleCrash()
+	log := klog.FromContext(ctx).WithValues("pod", klog.KRef(pw.namespace, pw.name), "podUID", pw.uid)
+	ctx = klog.NewContext(ctx, log)
+
+	timer := c.clock.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-pw.signal:
+		case <-timer.C():
+		}
+		next, done := c.syncPod(ctx, pw)
+		if done {
+			c.mu.Lock()
+			delete(c.workers, pw.uid)
+			c.mu.Unlock()
+			return
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C():
+			default:
+			}
+		}
+		timer.Reset(next)
+	}
+}
+
+// syncPod syncs the pod once and says when to sync it again, or that it
+// is gone.
+func (c *Controller) syncPod(ctx context.Context, pw *podWorker) (time.Duration, bool) {
+	log := klog.FromContext(ctx)
+	pod, err := c.pods.Pods(pw.namespace).Get(pw.name)
+	if err != nil && !apierrors.IsNotFound(err) {
+		log.Error(err, "Reading pod from the cache failed")
+		return errorBackoff, false
+	}
+	if apierrors.IsNotFound(err) || pod.UID != pw.uid {
+		return c.removePod(ctx, pw)
+	}
+	if pw.written != nil && pod.ResourceVersion == pw.writtenFrom {
+		// The informer has not seen our last write yet.
+		pod = pod.DeepCopy()
+		pod.Status = *pw.written.Status.DeepCopy()
+	}
+
+	res, syncErr := pw.worker.Sync(ctx, pod)
+	if res.Status.Phase != "" {
+		from := pod.ResourceVersion
+		written, err := c.writer.Write(ctx, pod, res.Status, res.Stopped)
+		switch {
+		case err != nil:
+			log.Error(err, "Writing pod status failed")
+			syncErr = errors.Join(syncErr, err)
+		case written != pod:
+			pw.written, pw.writtenFrom = written, from
+		}
+	}
+	if syncErr != nil {
+		log.Error(syncErr, "Syncing pod failed")
+		return errorBackoff, false
+	}
+	if res.RequeueAfter > 0 && res.RequeueAfter < c.cfg.ResyncInterval {
+		return res.RequeueAfter, false
+	}
+	return c.cfg.ResyncInterval, false
+}
+
+// removePod stops and removes what is left of a pod that is gone from the
+// API (deleted for good, or force-deleted while it ran).
+func (c *Controller) removePod(ctx context.Context, pw *podWorker) (time.Duration, bool) {
+	log := klog.FromContext(ctx)
+	c.mu.Lock()
+	last := pw.last
+	c.mu.Unlock()
+	if last != nil {
+		last = last.DeepCopy()
+		if last.DeletionTimestamp == nil {
+			now := metav1.NewTime(c.clock.Now())
+			last.DeletionTimestamp = &now
+		}
+		if _, err := pw.worker.Terminate(ctx, last, nil); err != nil {
+			log.Error(err, "Stopping the containers of a removed pod failed")
+			return errorBackoff, false
+		}
+	}
+	if err := pw.worker.Cleanup(ctx, pw.namespace, pw.name); err != nil {
+		log.Error(err, "Removing the containers of a removed pod failed")
+		return errorBackoff, false
+	}
+	log.V(1).Info("Removed pod")
+	return 0, true
+}
+
+// removeOrphans stops and removes the pods the runtime runs that are
+// neither in the API nor handled by a worker: pods deleted while the
+// kubelet was down.
+func (c *Controller) removeOrphans(ctx context.Context, inRuntime map[types.UID]podName) {
+	for uid, name := range inRuntime {
+		c.mu.Lock()
+		_, working := c.workers[uid]
+		skip := working || c.orphans[uid] || c.stopping
+		c.mu.Unlock()
+		if skip {
+			continue
+		}
+		if pod, err := c.pods.Pods(name.namespace).Get(name.name); err == nil && pod.UID == uid {
+			continue // its worker is about to start
+		}
+		c.mu.Lock()
+		c.orphans[uid] = true
+		c.wg.Add(1)
+		c.mu.Unlock()
+		go func() {
+			defer c.wg.Done()
+			log := klog.FromContext(ctx).WithValues("pod", klog.KRef(name.namespace, name.name), "podUID", uid)
+			log.Info("Removing a pod that is no longer in the API")
+			pw := &podWorker{uid: uid, namespace: name.namespace, name: name.name, worker: NewWorker(c.cfg.Worker, uid)}
+			if _, done := c.removePod(klog.NewContext(ctx, log), pw); !done {
+				c.mu.Lock()
+				delete(c.orphans, uid) // try again on a later relist
+				c.mu.Unlock()
+			}
+		}()
+	}
+}
+
+// Running tells whether the pod with uid has a worker.
+func (c *Controller) Running(uid types.UID) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.workers[uid]
+	return ok
+}

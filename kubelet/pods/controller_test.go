@@ -1,0 +1,218 @@
+package pods
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	clientfake "k8s.io/client-go/kubernetes/fake"
+	"k8s.io/klog/v2/ktesting"
+	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
+
+	"github.com/strata-dev/strata/kubelet/cri/fake"
+)
+
+// eventually polls cond until it holds, or fails the test after 10s.
+func eventually(t *testing.T, what string, cond func() (bool, error)) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+		return cond()
+	})
+	if err != nil {
+		t.Fatalf("waiting for %s: %v", what, err)
+	}
+}
+
+func TestControllerRunsTheNodesPods(t *testing.T) {
+	_, ctx := ktesting.NewTestContext(t)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	client := clientfake.NewClientset()
+	runtime := fake.New(clock.RealClock{})
+	dir := t.TempDir()
+	c, err := NewController(ControllerConfig{
+		Client:   client,
+		NodeName: "node-1",
+		Worker: Config{
+			Runtime:    runtime,
+			HostIPs:    []string{"192.168.1.10"},
+			PodLogsDir: filepath.Join(dir, "logs"),
+			PodsDir:    filepath.Join(dir, "pods"),
+		},
+		ResyncInterval: time.Minute, // the relist must be enough
+		RelistInterval: 20 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() { done <- c.Run(ctx) }()
+
+	pods := client.CoreV1().Pods("default")
+	mine := makePod("web").Containers("app").Obj()
+	other := makePod("elsewhere").Containers("app").Obj()
+	other.Spec.NodeName = "node-2"
+	for _, p := range []*corev1.Pod{mine, other} {
+		if _, err := pods.Create(ctx, p, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	get := func() *corev1.Pod {
+		p, err := pods.Get(ctx, "web", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	eventually(t, "the pod to run", func() (bool, error) {
+		p := get()
+		return p.Status.Phase == corev1.PodRunning && len(p.Status.ContainerStatuses) == 1 && p.Status.ContainerStatuses[0].Ready, nil
+	})
+	if got := runtime.Running(); !slices.Equal(got, []string{"default/web/app"}) {
+		t.Errorf("running containers %v, want only this node's", got)
+	}
+
+	// The container crashes: the relist notices, the pod restarts it.
+	if err := runtime.Exit(runtime.ContainerID("default", "web", "app"), 1, ""); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the restart", func() (bool, error) {
+		s := get().Status.ContainerStatuses[0]
+		return s.RestartCount == 1 && s.State.Running != nil, nil
+	})
+
+	// The API server marks the pod deleted: the kubelet stops it with the
+	// grace period, writes its terminal status and deletes it for good.
+	runtime.ResetCalls()
+	deleting := get()
+	deleting.DeletionTimestamp = ptr.To(metav1.Now())
+	deleting.DeletionGracePeriodSeconds = ptr.To[int64](5)
+	if _, err := pods.Update(ctx, deleting, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the pod to be deleted", func() (bool, error) {
+		_, err := pods.Get(ctx, "web", metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	})
+	eventually(t, "the pod's containers to be removed", func() (bool, error) {
+		return slices.Contains(runtime.Calls(), "RemovePodSandbox default/web"), nil
+	})
+	calls := runtime.Calls()
+	if !slices.Contains(calls, "StopContainer default/web/app timeout=5") {
+		t.Errorf("calls %v: no stop with the deletion's grace period", calls)
+	}
+	eventually(t, "the worker to end", func() (bool, error) { return !c.Running(mine.UID), nil })
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestControllerRemovesForceDeletedPods(t *testing.T) {
+	_, ctx := ktesting.NewTestContext(t)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	client := clientfake.NewClientset()
+	runtime := fake.New(clock.RealClock{})
+	dir := t.TempDir()
+	c, err := NewController(ControllerConfig{
+		Client:         client,
+		NodeName:       "node-1",
+		Worker:         Config{Runtime: runtime, PodLogsDir: filepath.Join(dir, "logs"), PodsDir: filepath.Join(dir, "pods")},
+		RelistInterval: 20 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = c.Run(ctx) }()
+
+	pods := client.CoreV1().Pods("default")
+	for i := range 3 {
+		p := makePod(fmt.Sprintf("p%d", i)).Containers("app").Obj()
+		if _, err := pods.Create(ctx, p, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "three pods to run", func() (bool, error) { return len(runtime.Running()) == 3, nil })
+
+	if err := pods.Delete(ctx, "p1", metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the force-deleted pod's containers to go", func() (bool, error) {
+		return slices.Equal(runtime.Running(), []string{"default/p0/app", "default/p2/app"}) &&
+			slices.Contains(runtime.Calls(), "RemovePodSandbox default/p1"), nil
+	})
+}
+
+// TestControllerRestart: a kubelet that restarts adopts the containers the
+// runtime runs for its pods, and removes those of pods deleted while it was
+// down.
+func TestControllerRestart(t *testing.T) {
+	_, ctx := ktesting.NewTestContext(t)
+	client := clientfake.NewClientset()
+	runtime := fake.New(clock.RealClock{})
+	dir := t.TempDir()
+	start := func() (context.CancelFunc, chan error) {
+		c, err := NewController(ControllerConfig{
+			Client:         client,
+			NodeName:       "node-1",
+			Worker:         Config{Runtime: runtime, PodLogsDir: filepath.Join(dir, "logs"), PodsDir: filepath.Join(dir, "pods")},
+			RelistInterval: 20 * time.Millisecond,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(ctx)
+		done := make(chan error)
+		go func() { done <- c.Run(ctx) }()
+		return cancel, done
+	}
+
+	stop, done := start()
+	pods := client.CoreV1().Pods("default")
+	for _, name := range []string{"kept", "gone"} {
+		if _, err := pods.Create(ctx, makePod(name).Containers("app").Obj(), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "both pods to run", func() (bool, error) { return len(runtime.Running()) == 2, nil })
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	// While the kubelet is down, a pod is force-deleted.
+	if err := pods.Delete(ctx, "gone", metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ResetCalls()
+	stop, done = start()
+	defer func() {
+		stop()
+		<-done
+	}()
+	eventually(t, "the deleted pod's containers to go", func() (bool, error) {
+		return slices.Contains(runtime.Calls(), "RemovePodSandbox default/gone"), nil
+	})
+	if got := runtime.Running(); !slices.Equal(got, []string{"default/kept/app"}) {
+		t.Errorf("running %v, want the kept pod's container", got)
+	}
+	for _, call := range runtime.Calls() {
+		if strings.Contains(call, "default/kept") {
+			t.Errorf("restarted kubelet touched the kept pod: %s", call)
+		}
+	}
+}
