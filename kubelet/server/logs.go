@@ -24,30 +24,30 @@ func (s *Server) containerLogs(w http.ResponseWriter, r *http.Request) {
 	namespace, name, container := r.PathValue("namespace"), r.PathValue("pod"), r.PathValue("container")
 	opts, err := parseLogOptions(r.URL.Query())
 	if err != nil {
-		http.Error(w, `{"message": "Unable to decode query."}`, http.StatusBadRequest)
+		writeError(w, `{"message": "Unable to decode query."}`, http.StatusBadRequest)
 		return
 	}
 	if errs := validation.ValidatePodLogOptions(opts); len(errs) > 0 {
-		http.Error(w, `{"message": "Invalid request."}`, http.StatusUnprocessableEntity)
+		writeError(w, `{"message": "Invalid request."}`, http.StatusUnprocessableEntity)
 		return
 	}
 	pod, ok := s.pod(namespace, name, "")
 	if !ok {
-		http.Error(w, fmt.Sprintf("pod %q does not exist", name), http.StatusNotFound)
+		writeError(w, fmt.Sprintf("pod %q does not exist", name), http.StatusNotFound)
 		return
 	}
 	if !hasContainer(pod, container) {
-		http.Error(w, fmt.Sprintf("container %q not found in pod %q", container, name), http.StatusNotFound)
+		writeError(w, fmt.Sprintf("container %q not found in pod %q", container, name), http.StatusNotFound)
 		return
 	}
 	id, err := logContainerID(pod, container, opts.Previous)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		writeError(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	path, _, err := s.containerLog(r.Context(), id)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		writeError(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 

@@ -25,7 +25,7 @@ func (s *Server) pods(w http.ResponseWriter, r *http.Request) {
 func (s *Server) summary(w http.ResponseWriter, r *http.Request) {
 	summary, err := s.cfg.Stats.Summary(r.Context())
 	if err != nil {
-		http.Error(w, "Internal Error: "+err.Error(), http.StatusInternalServerError)
+		writeError(w, "Internal Error: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
 	writeJSON(w, r, summary)

@@ -186,14 +186,14 @@ func DefaultAuthorize(user string, groups []string) bool {
 func (s *Server) authorize(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
-			http.Error(w, "Unauthorized", http.StatusUnauthorized)
+			writeError(w, "Unauthorized", http.StatusUnauthorized)
 			return
 		}
 		subject := r.TLS.VerifiedChains[0][0].Subject
 		if !s.cfg.Authorize(subject.CommonName, subject.Organization) {
 			msg := fmt.Sprintf("Forbidden (user=%s, verb=%s, resource=%s, subresource=%s)",
 				subject.CommonName, verb(r.Method), "nodes", subresource(r.URL.Path))
-			http.Error(w, msg, http.StatusForbidden)
+			writeError(w, msg, http.StatusForbidden)
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -229,6 +229,15 @@ func subresource(path string) string {
 	default:
 		return "proxy"
 	}
+}
+
+// writeError answers with a plain text message, as the kubelet does; the
+// nucleus passes it on as the message of its own error.
+func writeError(w http.ResponseWriter, msg string, code int) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(msg))
 }
 
 // pod finds a pod the kubelet runs; a uid, when given, must match.

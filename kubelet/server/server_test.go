@@ -147,8 +147,8 @@ func TestAuthentication(t *testing.T) {
 	}{
 		{who: "nucleus", path: "/healthz", code: 200, want: "ok"},
 		{who: "admin", path: "/healthz", code: 200, want: "ok"},
-		{who: "bob", path: "/pods", code: 403, want: "Forbidden (user=bob, verb=get, resource=nodes, subresource=proxy)\n"},
-		{who: "bob", path: "/stats/summary", code: 403, want: "Forbidden (user=bob, verb=get, resource=nodes, subresource=stats)\n"},
+		{who: "bob", path: "/pods", code: 403, want: "Forbidden (user=bob, verb=get, resource=nodes, subresource=proxy)"},
+		{who: "bob", path: "/stats/summary", code: 403, want: "Forbidden (user=bob, verb=get, resource=nodes, subresource=stats)"},
 	} {
 		code, body := e.get(t, tt.who, tt.path)
 		if code != tt.code || body != tt.want {
@@ -209,13 +209,13 @@ func TestContainerLogs(t *testing.T) {
 		{name: "terminated container", path: "/containerLogs/default/web/sidecar", code: 200, want: "second run\n"},
 		{name: "previous", path: "/containerLogs/default/web/sidecar?previous=true", code: 200, want: "first run\n"},
 		{name: "no previous", path: "/containerLogs/default/web/app?previous=true", code: 400,
-			want: "previous terminated container \"app\" in pod \"web\" not found\n"},
+			want: "previous terminated container \"app\" in pod \"web\" not found"},
 		{name: "waiting", path: "/containerLogs/default/web/pending", code: 400,
-			want: "container \"pending\" in pod \"web\" is waiting to start: ContainerCreating\n"},
-		{name: "unknown pod", path: "/containerLogs/default/db/app", code: 404, want: "pod \"db\" does not exist\n"},
-		{name: "unknown container", path: "/containerLogs/default/web/db", code: 404, want: "container \"db\" not found in pod \"web\"\n"},
-		{name: "bad query", path: "/containerLogs/default/web/app?tailLines=x", code: 400, want: "{\"message\": \"Unable to decode query.\"}\n"},
-		{name: "invalid options", path: "/containerLogs/default/web/app?limitBytes=0", code: 422, want: "{\"message\": \"Invalid request.\"}\n"},
+			want: "container \"pending\" in pod \"web\" is waiting to start: ContainerCreating"},
+		{name: "unknown pod", path: "/containerLogs/default/db/app", code: 404, want: "pod \"db\" does not exist"},
+		{name: "unknown container", path: "/containerLogs/default/web/db", code: 404, want: "container \"db\" not found in pod \"web\""},
+		{name: "bad query", path: "/containerLogs/default/web/app?tailLines=x", code: 400, want: "{\"message\": \"Unable to decode query.\"}"},
+		{name: "invalid options", path: "/containerLogs/default/web/app?limitBytes=0", code: 422, want: "{\"message\": \"Invalid request.\"}"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

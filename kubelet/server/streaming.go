@@ -83,18 +83,18 @@ func (s *Server) attach(w http.ResponseWriter, r *http.Request) {
 func (s *Server) streamTarget(w http.ResponseWriter, r *http.Request) (string, streams, bool) {
 	st, err := parseStreams(r.URL.Query())
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		writeError(w, err.Error(), http.StatusBadRequest)
 		return "", st, false
 	}
 	pod, ok := s.pod(r.PathValue("namespace"), r.PathValue("pod"), r.PathValue("uid"))
 	if !ok {
-		http.Error(w, "pod does not exist", http.StatusNotFound)
+		writeError(w, "pod does not exist", http.StatusNotFound)
 		return "", st, false
 	}
 	container := r.PathValue("container")
 	status, found := containerStatus(pod, container)
 	if !found || status.State.Running == nil || status.ContainerID == "" {
-		http.Error(w, fmt.Sprintf("container not found (%q)", container), http.StatusNotFound)
+		writeError(w, fmt.Sprintf("container not found (%q)", container), http.StatusNotFound)
 		return "", st, false
 	}
 	return runtimeID(status.ContainerID), st, true
@@ -105,12 +105,12 @@ func (s *Server) streamTarget(w http.ResponseWriter, r *http.Request) (string, s
 func (s *Server) portForward(w http.ResponseWriter, r *http.Request) {
 	ports, err := parsePorts(r.URL.Query().Get(corev1.PortHeader))
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		writeError(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	pod, ok := s.pod(r.PathValue("namespace"), r.PathValue("pod"), r.PathValue("uid"))
 	if !ok {
-		http.Error(w, "pod does not exist", http.StatusNotFound)
+		writeError(w, "pod does not exist", http.StatusNotFound)
 		return
 	}
 	sandboxes, err := s.cfg.Runtime.ListPodSandbox(r.Context(), &runtimeapi.PodSandboxFilter{
@@ -122,7 +122,7 @@ func (s *Server) portForward(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(sandboxes) == 0 {
-		http.Error(w, fmt.Sprintf("pod not found (%q)", pod.Name+"_"+pod.Namespace), http.StatusNotFound)
+		writeError(w, fmt.Sprintf("pod not found (%q)", pod.Name+"_"+pod.Namespace), http.StatusNotFound)
 		return
 	}
 	resp, err := s.cfg.Runtime.PortForward(r.Context(), &runtimeapi.PortForwardRequest{PodSandboxId: sandboxes[0].GetId(), Port: ports})
@@ -155,7 +155,7 @@ func parsePorts(value string) ([]int32, error) {
 func proxyStream(w http.ResponseWriter, r *http.Request, rawURL string) {
 	u, err := url.Parse(rawURL)
 	if err != nil || !u.IsAbs() {
-		http.Error(w, fmt.Sprintf("the runtime returned an unusable streaming URL %q", rawURL), http.StatusInternalServerError)
+		writeError(w, fmt.Sprintf("the runtime returned an unusable streaming URL %q", rawURL), http.StatusInternalServerError)
 		return
 	}
 	proxy.NewUpgradeAwareHandler(u, nil, false, true, errorResponder{}).ServeHTTP(w, r)
@@ -166,7 +166,7 @@ type errorResponder struct{}
 
 func (errorResponder) Error(w http.ResponseWriter, r *http.Request, err error) {
 	klog.FromContext(r.Context()).Error(err, "Proxying a stream to the runtime failed", "path", r.URL.Path)
-	http.Error(w, err.Error(), http.StatusInternalServerError)
+	writeError(w, err.Error(), http.StatusInternalServerError)
 }
 
 // writeRuntimeError answers a failed CRI call with the status its gRPC
@@ -185,5 +185,5 @@ func writeRuntimeError(w http.ResponseWriter, err error) {
 			code = http.StatusServiceUnavailable
 		}
 	}
-	http.Error(w, err.Error(), code)
+	writeError(w, err.Error(), code)
 }

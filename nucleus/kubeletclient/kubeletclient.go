@@ -151,7 +151,12 @@ func (c *Client) ForNode(ctx context.Context, nodes NodeGetter, name string) (*C
 	if c == nil {
 		return nil, apierrors.NewServiceUnavailable("the nucleus has no kubelet client credentials")
 	}
-	obj, err := nodes.Get(genericapirequest.WithNamespace(ctx, ""), name, &metav1.GetOptions{})
+	// The request is for a pod's subresource: name the node in errors.
+	ctx = genericapirequest.WithNamespace(ctx, "")
+	ctx = genericapirequest.WithRequestInfo(ctx, &genericapirequest.RequestInfo{
+		IsResourceRequest: true, Verb: "get", APIVersion: "v1", Resource: "nodes", Name: name,
+	})
+	obj, err := nodes.Get(ctx, name, &metav1.GetOptions{})
 	if err != nil {
 		return nil, err
 	}
