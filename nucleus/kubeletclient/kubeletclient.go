@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -24,7 +25,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
+	"k8s.io/apimachinery/pkg/util/proxy"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
+	"k8s.io/apiserver/pkg/registry/rest"
 )
 
 // DefaultPort is the kubelet's HTTPS port when a Node does not publish one.
@@ -195,3 +198,30 @@ func PreferredAddress(node *corev1.Node, preferred []corev1.NodeAddressType) (st
 	}
 	return "", &NoAddressError{Addresses: node.Status.Addresses}
 }
+
+// Unavailable turns a failure to reach a kubelet (refused, timed out,
+// untrusted certificate) into a 503 carrying the cause: the kubelet, not
+// the nucleus, is what failed. API errors pass unchanged.
+func Unavailable(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := err.(apierrors.APIStatus); ok {
+		return err
+	}
+	var status apierrors.APIStatus
+	if errors.As(err, &status) {
+		return err
+	}
+	return apierrors.NewServiceUnavailable(err.Error())
+}
+
+// Responder reports a proxy's failures to reach a kubelet through r, as
+// 503s (see Unavailable).
+func Responder(r rest.Responder) proxy.ErrorResponder {
+	return responder{r}
+}
+
+type responder struct{ r rest.Responder }
+
+func (r responder) Error(_ http.ResponseWriter, _ *http.Request, err error) { r.r.Error(Unavailable(err)) }

@@ -1,9 +1,12 @@
 package kubeletclient
 
 import (
+	"errors"
+	"fmt"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -64,5 +67,29 @@ func TestConnectionPort(t *testing.T) {
 		if got := conn.URL("/containerLogs/ns/p/c", map[string][]string{"follow": {"true"}}).String(); got != tt.want {
 			t.Errorf("URL = %s, want %s", got, tt.want)
 		}
+	}
+}
+
+func TestUnavailable(t *testing.T) {
+	if Unavailable(nil) != nil {
+		t.Error("Unavailable(nil) != nil")
+	}
+	notFound := apierrors.NewNotFound(corev1.Resource("nodes"), "n1")
+	if err := Unavailable(notFound); err != notFound {
+		t.Errorf("Unavailable(NotFound) = %v, want it unchanged", err)
+	}
+	if err := Unavailable(fmt.Errorf("reaching: %w", notFound)); !apierrors.IsNotFound(err) {
+		t.Errorf("Unavailable(wrapped NotFound) = %v, want NotFound", err)
+	}
+	err := Unavailable(errors.New("dial tcp 10.0.0.1:10250: connect: connection refused"))
+	if !apierrors.IsServiceUnavailable(err) || err.Error() != "dial tcp 10.0.0.1:10250: connect: connection refused" {
+		t.Errorf("Unavailable(dial error) = %v, want a 503 with the cause", err)
+	}
+}
+
+func TestForNodeWithoutCredentials(t *testing.T) {
+	var c *Client
+	if _, err := c.ForNode(t.Context(), nil, "n1"); !apierrors.IsServiceUnavailable(err) {
+		t.Errorf("ForNode without a client = %v, want 503", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -69,14 +70,12 @@ type fakeKubelet struct {
 	logDir  string
 }
 
-func startFakeKubelet(t *testing.T, client kubernetes.Interface, node string, clusterPKI pki.Dir) *fakeKubelet {
+// startFakeKubelet runs a kubelet API server for node whose serving
+// certificate servingCA signs, accepting clients of the cluster's CA.
+func startFakeKubelet(t *testing.T, client kubernetes.Interface, node string, servingCA *pki.CA, clusterPKI pki.Dir) *fakeKubelet {
 	t.Helper()
-	ca, err := clusterPKI.LoadCA()
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := pki.Dir(t.TempDir())
-	if err := dir.EnsureServingCert(ca, "kubelet", []string{"127.0.0.1"}); err != nil {
+	if err := dir.EnsureServingCert(servingCA, "kubelet", []string{"127.0.0.1"}); err != nil {
 		t.Fatal(err)
 	}
 	tlsConfig, err := server.TLSConfig(dir.CertFile("kubelet"), dir.KeyFile("kubelet"), clusterPKI.CACertFile())
@@ -87,6 +86,7 @@ func startFakeKubelet(t *testing.T, client kubernetes.Interface, node string, cl
 	t.Cleanup(rt.Close)
 	s := server.New(server.Config{Pods: apiPods{client: client, node: node}, Runtime: rt, LogPollInterval: 20 * time.Millisecond})
 	ts := httptest.NewUnstartedServer(s.Handler())
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are expected
 	ts.TLS = tlsConfig
 	ts.StartTLS()
 	t.Cleanup(ts.Close)
@@ -123,18 +123,14 @@ func TestKubeletAPI(t *testing.T) {
 	}))
 	ctx := t.Context()
 	client := kubernetes.NewForConfigOrDie(e.Config)
-	const nodeName = "kubelet-api-node"
-	kubelet := startFakeKubelet(t, client, nodeName, pki.Dir(filepath.Join(e.DataDir, "pki")))
-	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: nodeName}}
-	node, err := client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
+	clusterPKI := pki.Dir(filepath.Join(e.DataDir, "pki"))
+	clusterCA, err := clusterPKI.LoadCA()
 	if err != nil {
 		t.Fatal(err)
 	}
-	node.Status.Addresses = []corev1.NodeAddress{{Type: corev1.NodeHostName, Address: "kubelet-api-node.invalid"}, {Type: corev1.NodeInternalIP, Address: "127.0.0.1"}}
-	node.Status.DaemonEndpoints.KubeletEndpoint.Port = int32(kubelet.port)
-	if _, err := client.CoreV1().Nodes().UpdateStatus(ctx, node, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	const nodeName = "kubelet-api-node"
+	kubelet := startFakeKubelet(t, client, nodeName, clusterCA, clusterPKI)
+	addNode(t, client, nodeName, kubelet.port)
 	ns := "default"
 	if err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
 		_, err := client.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{})
@@ -386,6 +382,50 @@ func TestKubeletAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("unreachable and untrusted kubelets", func(t *testing.T) {
+		// A kubelet whose serving certificate the cluster CA did not sign.
+		otherCA, err := pki.Dir(t.TempDir()).EnsureCA()
+		if err != nil {
+			t.Fatal(err)
+		}
+		untrusted := startFakeKubelet(t, client, "untrusted-node", otherCA, clusterPKI)
+		addNode(t, client, "untrusted-node", untrusted.port)
+		// A node whose kubelet does not answer.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		downPort := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		addNode(t, client, "down-node", downPort)
+
+		for _, node := range []string{"untrusted-node", "down-node"} {
+			pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "on-" + node}, Spec: corev1.PodSpec{NodeName: node,
+				Containers: []corev1.Container{{Name: "app", Image: "busybox"}}}}
+			if _, err := client.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := logs("on-untrusted-node", &corev1.PodLogOptions{}); !apierrors.IsServiceUnavailable(err) ||
+			!strings.Contains(err.Error(), "certificate signed by unknown authority") {
+			t.Errorf("logs from an untrusted kubelet: %v", err)
+		}
+		// The client may skip the check: the kubelet still checks the
+		// nucleus' certificate and answers (the pod has no container yet).
+		if _, err := logs("on-untrusted-node", &corev1.PodLogOptions{InsecureSkipTLSVerifyBackend: true}); !apierrors.IsBadRequest(err) ||
+			err.Error() != `container "app" in pod "on-untrusted-node" is not available` {
+			t.Errorf("logs from an untrusted kubelet, skipping verification: %v", err)
+		}
+		if _, err := logs("on-down-node", &corev1.PodLogOptions{}); !apierrors.IsServiceUnavailable(err) ||
+			!strings.Contains(err.Error(), "connection refused") {
+			t.Errorf("logs from a kubelet that is down: %v", err)
+		}
+		if _, _, err := execIn(ctx, e.Config, "on-down-node", "POST", []string{"true"}, nil); err == nil ||
+			!strings.Contains(err.Error(), "connection refused") {
+			t.Errorf("exec on a kubelet that is down: %v", err)
+		}
+	})
+
 	t.Run("nodes/proxy", func(t *testing.T) {
 		// The node's address is loopback, which nodes/proxy refuses (as
 		// upstream: no proxying into the API server's own host).
@@ -394,6 +434,20 @@ func TestKubeletAPI(t *testing.T) {
 			t.Errorf("nodes/proxy to a loopback node: %v", err)
 		}
 	})
+}
+
+// addNode registers a node whose kubelet listens on 127.0.0.1:port.
+func addNode(t *testing.T, client kubernetes.Interface, name string, port int) {
+	t.Helper()
+	node, err := client.CoreV1().Nodes().Create(t.Context(), &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	node.Status.Addresses = []corev1.NodeAddress{{Type: corev1.NodeHostName, Address: name + ".invalid"}, {Type: corev1.NodeInternalIP, Address: "127.0.0.1"}}
+	node.Status.DaemonEndpoints.KubeletEndpoint.Port = int32(port)
+	if _, err := client.CoreV1().Nodes().UpdateStatus(t.Context(), node, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // execIn runs command in pod's only container through pods/exec, with

@@ -74,7 +74,7 @@ func (r *ProxyREST) Connect(ctx context.Context, id string, options runtime.Obje
 		return nil, err
 	}
 	location.Path = utilnet.JoinPreservingTrailingSlash(location.Path, opts.Path)
-	return proxy.NewUpgradeAwareHandler(location, transport, true, false, proxy.NewErrorResponder(responder)), nil
+	return proxy.NewUpgradeAwareHandler(location, transport, true, false, kubeletclient.Responder(responder)), nil
 }
 
 // location is the URL and transport for a request to node id: the kubelet

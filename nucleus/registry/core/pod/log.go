@@ -3,6 +3,7 @@ package pod
 import (
 	"context"
 	"fmt"
+	"io"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -104,7 +105,7 @@ func (r *LogREST) Get(ctx context.Context, name string, options runtime.Object) 
 		RedirectChecker: genericrest.PreventRedirects,
 	}
 	if pod.Spec.NodeName == "" {
-		return streamer, nil
+		return logStreamer{streamer}, nil
 	}
 	conn, err := r.client.ForNode(ctx, r.nodes, pod.Spec.NodeName)
 	if err != nil {
@@ -115,5 +116,16 @@ func (r *LogREST) Get(ctx context.Context, name string, options runtime.Object) 
 	if opts.InsecureSkipTLSVerifyBackend {
 		streamer.Transport = conn.InsecureTransport
 	}
-	return streamer, nil
+	return logStreamer{streamer}, nil
+}
+
+// logStreamer reports a kubelet it cannot reach as a 503.
+type logStreamer struct {
+	*genericrest.LocationStreamer
+}
+
+// InputStream opens the log on the kubelet.
+func (s logStreamer) InputStream(ctx context.Context, apiVersion, acceptHeader string) (io.ReadCloser, bool, string, error) {
+	stream, flush, contentType, err := s.LocationStreamer.InputStream(ctx, apiVersion, acceptHeader)
+	return stream, flush, contentType, kubeletclient.Unavailable(err)
 }

@@ -18,6 +18,8 @@ import (
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
 	streamproxy "k8s.io/apiserver/pkg/util/proxy"
+
+	"github.com/strata-dev/strata/nucleus/kubeletclient"
 )
 
 // upgradeMethods are the methods of the streaming subresources: POST for
@@ -175,7 +177,7 @@ func (k *kubelets) streamLocation(ctx context.Context, name, container, pathForm
 
 // upgradeProxy proxies an upgrade request (and only those) to location.
 func upgradeProxy(location *url.URL, transport http.RoundTripper, responder rest.Responder) *proxy.UpgradeAwareHandler {
-	return proxy.NewUpgradeAwareHandler(location, transport, false, true, proxy.NewErrorResponder(responder))
+	return proxy.NewUpgradeAwareHandler(location, transport, false, true, kubeletclient.Responder(responder))
 }
 
 // streamHandler proxies SPDY (and WebSocket protocols up to v4) to the
