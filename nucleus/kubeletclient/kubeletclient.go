@@ -224,4 +224,6 @@ func Responder(r rest.Responder) proxy.ErrorResponder {
 
 type responder struct{ r rest.Responder }
 
-func (r responder) Error(_ http.ResponseWriter, _ *http.Request, err error) { r.r.Error(Unavailable(err)) }
+func (r responder) Error(_ http.ResponseWriter, _ *http.Request, err error) {
+	r.r.Error(Unavailable(err))
+}
