@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/pflag"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apiextensionsapiserver "k8s.io/apiextensions-apiserver/pkg/apiserver"
 	apiextensionsoptions "k8s.io/apiextensions-apiserver/pkg/cmd/server/options"
@@ -21,11 +22,13 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
+	"k8s.io/apimachinery/pkg/util/sets"
 	apimachineryversion "k8s.io/apimachinery/pkg/version"
 	"k8s.io/apiserver/pkg/endpoints/discovery/aggregated"
 	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/apiserver/pkg/server/dynamiccertificates"
+	genericfilters "k8s.io/apiserver/pkg/server/filters"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 	serverstorage "k8s.io/apiserver/pkg/server/storage"
 	"k8s.io/apiserver/pkg/storage/storagebackend"
@@ -39,6 +42,7 @@ import (
 
 	"github.com/strata-dev/strata/nucleus/controllers"
 	"github.com/strata-dev/strata/nucleus/generated/openapi"
+	"github.com/strata-dev/strata/nucleus/kubeletclient"
 	"github.com/strata-dev/strata/nucleus/pki"
 	"github.com/strata-dev/strata/nucleus/scheme"
 	"github.com/strata-dev/strata/nucleus/server"
@@ -75,24 +79,36 @@ type Options struct {
 	Authorization AuthorizationOptions
 	// Admission holds the admission chain, audit and encryption flags.
 	Admission AdmissionOptions
+	// KubeletPreferredAddressTypes orders the Node address types used to
+	// reach kubelets.
+	KubeletPreferredAddressTypes []string
 }
 
 // NewOptions returns the defaults.
 func NewOptions() *Options {
 	return &Options{
-		DataDir:                "/var/lib/strata",
-		BindAddress:            "0.0.0.0",
-		SecurePort:             6443,
-		AdvertiseAddress:       "127.0.0.1",
-		EtcdPrefix:             "/registry",
-		ServiceClusterIPRange:  "10.96.0.0/12",
-		ServiceNodePortRange:   "30000-32767",
-		Controllers:            []string{"*"},
-		NodeMonitorGracePeriod: 40 * time.Second,
-		Authentication:         NewAuthenticationOptions(),
-		Authorization:          NewAuthorizationOptions(),
-		Admission:              NewAdmissionOptions(),
+		DataDir:                      "/var/lib/strata",
+		BindAddress:                  "0.0.0.0",
+		SecurePort:                   6443,
+		AdvertiseAddress:             "127.0.0.1",
+		EtcdPrefix:                   "/registry",
+		ServiceClusterIPRange:        "10.96.0.0/12",
+		ServiceNodePortRange:         "30000-32767",
+		Controllers:                  []string{"*"},
+		NodeMonitorGracePeriod:       40 * time.Second,
+		Authentication:               NewAuthenticationOptions(),
+		Authorization:                NewAuthorizationOptions(),
+		Admission:                    NewAdmissionOptions(),
+		KubeletPreferredAddressTypes: addressTypeNames(kubeletclient.DefaultPreferredAddressTypes),
 	}
+}
+
+func addressTypeNames(types []corev1.NodeAddressType) []string {
+	names := make([]string, len(types))
+	for i, t := range types {
+		names[i] = string(t)
+	}
+	return names
 }
 
 // AddFlags registers the flags.
@@ -108,6 +124,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&o.Controllers, "controllers", o.Controllers, "Control loops to run inside the nucleus: '*' runs all, 'foo' runs foo, '-foo' turns foo off. Known: "+strings.Join(controllers.Known(), ", ")+".")
 	fs.DurationVar(&o.NodeMonitorGracePeriod, "node-monitor-grace-period", o.NodeMonitorGracePeriod, "How long a node may go without renewing its Lease before its Ready condition becomes Unknown and its pods are evicted after their toleration seconds.")
 	fs.StringSliceVar(&o.ExtraSANs, "tls-san", o.ExtraSANs, "Extra DNS names or IPs for the serving certificate.")
+	fs.StringSliceVar(&o.KubeletPreferredAddressTypes, "kubelet-preferred-address-types", o.KubeletPreferredAddressTypes, "Node address types to reach kubelets by, in order (for logs, exec, attach, port-forward and nodes/proxy).")
 	o.Authentication.AddFlags(fs)
 	o.Authorization.AddFlags(fs)
 	o.Admission.AddFlags(fs)
@@ -129,6 +146,13 @@ func (o *Options) Validate() error {
 	}
 	if o.SecurePort < 0 || o.SecurePort > 65535 {
 		return fmt.Errorf("--secure-port %d is not a port", o.SecurePort)
+	}
+	for _, t := range o.KubeletPreferredAddressTypes {
+		switch corev1.NodeAddressType(t) {
+		case corev1.NodeHostName, corev1.NodeInternalIP, corev1.NodeExternalIP, corev1.NodeInternalDNS, corev1.NodeExternalDNS:
+		default:
+			return fmt.Errorf("--kubelet-preferred-address-types: unknown address type %q", t)
+		}
 	}
 	if err := o.Authentication.Validate(); err != nil {
 		return err
@@ -153,6 +177,10 @@ func (o *Options) ServerURL(port int) string {
 	return "https://" + net.JoinHostPort(o.AdvertiseAddress, strconv.Itoa(port))
 }
 
+// KubeletClientCertName names the nucleus' client certificate for kubelets
+// in the PKI dir (kubelet-client.crt, kubelet-client.key).
+const KubeletClientCertName = "kubelet-client"
+
 // PreparePKI creates the CA, the serving certificate and the admin client
 // certificate if they do not exist yet.
 func (o *Options) PreparePKI() (*pki.CA, error) {
@@ -174,6 +202,10 @@ func (o *Options) PreparePKI() (*pki.CA, error) {
 		return nil, err
 	}
 	if err := dir.EnsureClientCert(ca, "admin", "strata-admin", []string{"system:masters"}); err != nil {
+		return nil, err
+	}
+	// The nucleus' identity towards kubelets (logs, exec, port-forward).
+	if err := dir.EnsureClientCert(ca, KubeletClientCertName, kubeletclient.ClientUser, nil); err != nil {
 		return nil, err
 	}
 	return ca, nil
@@ -198,6 +230,12 @@ func (o *Options) Config(ctx context.Context, etcdServers []string) (*server.Con
 	genericConfig.EffectiveVersion = effectiveVersion()
 	genericConfig.FeatureGate = utilfeature.DefaultFeatureGate
 	genericConfig.MergedResourceConfig = resourceConfig()
+	// Watches, proxies and the streams to kubelets outlive the request
+	// timeout and the in-flight limits, as in kube-apiserver.
+	genericConfig.LongRunningFunc = genericfilters.BasicLongRunningRequestCheck(
+		sets.NewString("watch", "proxy"),
+		sets.NewString("attach", "exec", "proxy", "log", "portforward"),
+	)
 
 	serving := genericoptions.NewSecureServingOptions().WithLoopback()
 	serving.BindAddress = netutils.ParseIPSloppy(o.BindAddress)
@@ -283,8 +321,26 @@ func (o *Options) Config(ctx context.Context, etcdServers []string) (*server.Con
 
 			NodeMonitorGracePeriod: o.NodeMonitorGracePeriod,
 			Authentication:         authn,
+			Kubelet:                o.kubeletConfig(),
 		},
 	}, nil
+}
+
+// kubeletConfig reaches kubelets with the nucleus' kubelet client
+// certificate, trusting kubelet serving certificates signed by the cluster
+// CA.
+func (o *Options) kubeletConfig() *kubeletclient.Config {
+	dir := o.PKIDir()
+	types := make([]corev1.NodeAddressType, len(o.KubeletPreferredAddressTypes))
+	for i, t := range o.KubeletPreferredAddressTypes {
+		types[i] = corev1.NodeAddressType(t)
+	}
+	return &kubeletclient.Config{
+		PreferredAddressTypes: types,
+		CAFile:                dir.CACertFile(),
+		CertFile:              dir.CertFile(KubeletClientCertName),
+		KeyFile:               dir.KeyFile(KubeletClientCertName),
+	}
 }
 
 // apiExtensionsConfig derives the custom resource server's configuration

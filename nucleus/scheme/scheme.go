@@ -64,6 +64,7 @@ func init() {
 	utilruntime.Must(apiextensionsv1.AddToScheme(External))
 	utilruntime.Must(registerEventConversions(Scheme))
 	utilruntime.Must(registerFieldLabelConversions(Scheme))
+	utilruntime.Must(registerQueryParameterConversions(Scheme))
 	registerDefaults(Scheme)
 
 	// The generic server needs the meta types in the empty group.

@@ -49,7 +49,8 @@ var apiGroups = []struct {
 	installers []installer
 }{
 	{corev1.SchemeGroupVersion, []installer{
-		configmap.Install, pod.Install, node.Install, namespace.Install, service.Install,
+		// nodes before pods: the pod subresources reach kubelets through nodes.
+		configmap.Install, node.Install, pod.Install, namespace.Install, service.Install,
 		endpoints.Install, secret.Install, serviceaccount.Install, event.Install,
 		persistentvolume.Install, persistentvolumeclaim.Install, resourcequota.Install,
 		limitrange.Install, podtemplate.Install,
@@ -75,6 +76,7 @@ func (c completedConfig) deps(gv schema.GroupVersion) store.Deps {
 		Authentication: c.ExtraConfig.Authentication,
 		Authorizer:     c.GenericConfig.Authorization.Authorizer,
 		RuleResolver:   c.GenericConfig.RuleResolver,
+		Kubelet:        c.kubelet,
 	}
 }
 

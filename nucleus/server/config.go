@@ -15,6 +15,7 @@ import (
 	genericapiserver "k8s.io/apiserver/pkg/server"
 
 	"github.com/strata-dev/strata/nucleus/authentication"
+	"github.com/strata-dev/strata/nucleus/kubeletclient"
 )
 
 // ExtraConfig is what the nucleus needs beyond the generic server.
@@ -45,6 +46,9 @@ type ExtraConfig struct {
 	// Authentication holds the token issuer and authenticators the
 	// authentication APIs need, and the issuer discovery documents.
 	Authentication *authentication.Authentication
+	// Kubelet says how to reach kubelets for pods/log, exec, attach,
+	// portforward and nodes/proxy; nil leaves those answering 503.
+	Kubelet *kubeletclient.Config
 }
 
 // Config is the nucleus' configuration.
@@ -57,6 +61,7 @@ type completedConfig struct {
 	GenericConfig genericapiserver.CompletedConfig
 	ExtraConfig   *ExtraConfig
 	apiExtensions apiextensionsapiserver.CompletedConfig
+	kubelet       *kubeletclient.Client
 }
 
 // CompletedConfig is a Config with every default filled in.
@@ -69,9 +74,17 @@ func (c *Config) Complete() (CompletedConfig, error) {
 	if c.ExtraConfig.Etcd == nil {
 		return CompletedConfig{}, fmt.Errorf("an etcd client is required for the service allocators")
 	}
+	var kubelet *kubeletclient.Client
+	if c.ExtraConfig.Kubelet != nil {
+		var err error
+		if kubelet, err = kubeletclient.New(*c.ExtraConfig.Kubelet); err != nil {
+			return CompletedConfig{}, err
+		}
+	}
 	return CompletedConfig{&completedConfig{
 		GenericConfig: c.GenericConfig.Complete(),
 		ExtraConfig:   &c.ExtraConfig,
 		apiExtensions: c.ExtraConfig.APIExtensions.Complete(),
+		kubelet:       kubelet,
 	}}, nil
 }

@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	"github.com/strata-dev/strata/nucleus/authentication"
+	"github.com/strata-dev/strata/nucleus/kubeletclient"
 )
 
 // REST is the storage of a resource's main endpoint.
@@ -174,6 +175,9 @@ type Deps struct {
 	// what it grants, for the authorization.k8s.io reviews.
 	Authorizer   authorizer.Authorizer
 	RuleResolver authorizer.RuleResolver
+	// Kubelet reaches the kubelets, for the pod subresources that are
+	// proxied to them and nodes/proxy. Nil answers those with 503.
+	Kubelet *kubeletclient.Client
 }
 
 // Add builds a store for def and registers it, and its status subresource,

@@ -1,0 +1,251 @@
+// Package server is the kubelet's HTTPS API on the node (port 10250): the
+// endpoints the nucleus proxies pods/log, pods/exec, pods/attach,
+// pods/portforward and nodes/proxy to, as upstream's kubelet serves them.
+//
+//	GET       /healthz
+//	GET       /pods                                   the pods the kubelet runs (PodList)
+//	GET       /stats/summary                          CPU and memory of the node, pods, containers
+//	GET       /containerLogs/{ns}/{pod}/{container}   ?follow&previous&tailLines&timestamps&sinceSeconds&sinceTime&limitBytes&stream
+//	GET|POST  /exec/{ns}/{pod}[/{uid}]/{container}    ?command=…&input=1&output=1&error=1&tty=1
+//	GET|POST  /attach/{ns}/{pod}[/{uid}]/{container}  ?input=1&output=1&error=1&tty=1
+//	GET|POST  /portForward/{ns}/{pod}[/{uid}]         ?port=…
+//
+// Exec, attach and port forwarding ask the container runtime (CRI Exec,
+// Attach, PortForward) for a URL on its streaming server and proxy the
+// client's upgraded SPDY connection to it. Logs are read from the CRI log
+// files (package containerlogs).
+//
+// Clients authenticate with a certificate signed by the cluster CA (the
+// TLS configuration requires one); Authorize then decides, by default
+// admitting the nucleus (kubeletclient.ClientUser) and system:masters.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+	"k8s.io/klog/v2"
+
+	"github.com/strata-dev/strata/kubelet/stats"
+)
+
+// DefaultPort is the kubelet API's port.
+const DefaultPort = 10250
+
+// NucleusUser is the user the nucleus authenticates as (the CN of its
+// kubelet client certificate).
+const NucleusUser = "strata:kubelet-client"
+
+// PodSource lists the pods the kubelet runs, each with the status the
+// kubelet last computed for it (container IDs and states).
+type PodSource interface {
+	Pods() []*corev1.Pod
+}
+
+// Runtime is the part of CRI's RuntimeService the server uses; a
+// k8s.io/cri-client runtime service is one.
+type Runtime interface {
+	// ContainerStatus gives a container's log path and state.
+	ContainerStatus(ctx context.Context, containerID string, verbose bool) (*runtimeapi.ContainerStatusResponse, error)
+	// ListPodSandbox finds a pod's sandbox, for port forwarding.
+	ListPodSandbox(ctx context.Context, filter *runtimeapi.PodSandboxFilter) ([]*runtimeapi.PodSandbox, error)
+	// Exec, Attach and PortForward return URLs on the runtime's streaming
+	// server.
+	Exec(ctx context.Context, req *runtimeapi.ExecRequest) (*runtimeapi.ExecResponse, error)
+	Attach(ctx context.Context, req *runtimeapi.AttachRequest) (*runtimeapi.AttachResponse, error)
+	PortForward(ctx context.Context, req *runtimeapi.PortForwardRequest) (*runtimeapi.PortForwardResponse, error)
+}
+
+// StatsProvider answers /stats/summary; *stats.Provider is one.
+type StatsProvider interface {
+	Summary(ctx context.Context) (*stats.Summary, error)
+}
+
+// Config is what the server serves from.
+type Config struct {
+	Pods    PodSource
+	Runtime Runtime
+	// Stats is optional; without it /stats/summary answers 404.
+	Stats StatsProvider
+	// Authorize decides whether an authenticated client (certificate CN
+	// and O) may use the API; nil admits NucleusUser and system:masters.
+	Authorize func(user string, groups []string) bool
+	// Now is the clock for sinceSeconds; time.Now if nil.
+	Now func() time.Time
+	// LogPollInterval is how often a log follower looks for output
+	// (containerlogs' default if zero).
+	LogPollInterval time.Duration
+}
+
+// Server is the kubelet API.
+type Server struct {
+	cfg     Config
+	handler http.Handler
+}
+
+// New builds the server.
+func New(cfg Config) *Server {
+	if cfg.Authorize == nil {
+		cfg.Authorize = DefaultAuthorize
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{cfg: cfg}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
+	mux.HandleFunc("GET /pods", s.pods)
+	if cfg.Stats != nil {
+		mux.HandleFunc("GET /stats/summary", s.summary)
+	}
+	mux.HandleFunc("GET /containerLogs/{namespace}/{pod}/{container}", s.containerLogs)
+	for _, method := range []string{"GET", "POST"} {
+		mux.HandleFunc(method+" /exec/{namespace}/{pod}/{container}", s.exec)
+		mux.HandleFunc(method+" /exec/{namespace}/{pod}/{uid}/{container}", s.exec)
+		mux.HandleFunc(method+" /attach/{namespace}/{pod}/{container}", s.attach)
+		mux.HandleFunc(method+" /attach/{namespace}/{pod}/{uid}/{container}", s.attach)
+		mux.HandleFunc(method+" /portForward/{namespace}/{pod}", s.portForward)
+		mux.HandleFunc(method+" /portForward/{namespace}/{pod}/{uid}", s.portForward)
+	}
+	s.handler = s.authorize(mux)
+	return s
+}
+
+// Handler is the API with authentication and authorization, for a server
+// whose TLS configuration requires client certificates (see TLSConfig).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Run serves HTTPS on address until ctx ends.
+func (s *Server) Run(ctx context.Context, address string, tlsConfig *tls.Config) error {
+	ln, err := net.Listen("tcp", address)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", address, err)
+	}
+	srv := &http.Server{
+		Handler:           s.handler,
+		TLSConfig:         tlsConfig,
+		ReadHeaderTimeout: 30 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	klog.FromContext(ctx).Info("Serving the kubelet API", "address", ln.Addr().String())
+	if err := srv.ServeTLS(ln, "", ""); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// TLSConfig serves certFile and keyFile and requires clients to present a
+// certificate signed by a CA in clientCAFile.
+func TLSConfig(certFile, keyFile, clientCAFile string) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("loading the kubelet serving certificate: %w", err)
+	}
+	pem, err := os.ReadFile(clientCAFile)
+	if err != nil {
+		return nil, fmt.Errorf("reading the client CA: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("no certificates in %s", clientCAFile)
+	}
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		Certificates: []tls.Certificate{cert},
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientCAs:    pool,
+		// HTTP/1.1 only: SPDY and WebSocket upgrades need it.
+		NextProtos: []string{"http/1.1"},
+	}, nil
+}
+
+// DefaultAuthorize admits the nucleus and the cluster's masters.
+func DefaultAuthorize(user string, groups []string) bool {
+	return user == NucleusUser || slices.Contains(groups, "system:masters")
+}
+
+// authorize admits requests whose verified client certificate Authorize
+// accepts; others get upstream's 401 and 403 answers.
+func (s *Server) authorize(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
+			writeError(w, "Unauthorized", http.StatusUnauthorized)
+			return
+		}
+		subject := r.TLS.VerifiedChains[0][0].Subject
+		if !s.cfg.Authorize(subject.CommonName, subject.Organization) {
+			msg := fmt.Sprintf("Forbidden (user=%s, verb=%s, resource=%s, subresource=%s)",
+				subject.CommonName, verb(r.Method), "nodes", subresource(r.URL.Path))
+			writeError(w, msg, http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// verb is the API verb of an HTTP method, as the kubelet's authorizer
+// names it.
+func verb(method string) string {
+	switch method {
+	case http.MethodPost:
+		return "create"
+	case http.MethodPut:
+		return "update"
+	case http.MethodPatch:
+		return "patch"
+	case http.MethodDelete:
+		return "delete"
+	default:
+		return "get"
+	}
+}
+
+// subresource is the nodes subresource a kubelet path belongs to.
+func subresource(path string) string {
+	switch {
+	case strings.HasPrefix(path, "/stats"):
+		return "stats"
+	case strings.HasPrefix(path, "/metrics"):
+		return "metrics"
+	case strings.HasPrefix(path, "/logs"):
+		return "log"
+	default:
+		return "proxy"
+	}
+}
+
+// writeError answers with a plain text message, as the kubelet does; the
+// nucleus passes it on as the message of its own error.
+func writeError(w http.ResponseWriter, msg string, code int) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(msg))
+}
+
+// pod finds a pod the kubelet runs; a uid, when given, must match.
+func (s *Server) pod(namespace, name, uid string) (*corev1.Pod, bool) {
+	for _, p := range s.cfg.Pods.Pods() {
+		if p.Namespace == namespace && p.Name == name && (uid == "" || string(p.UID) == uid) {
+			return p, true
+		}
+	}
+	return nil, false
+}
