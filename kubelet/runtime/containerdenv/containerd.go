@@ -20,8 +20,9 @@ import (
 	"time"
 
 	internalapi "k8s.io/cri-api/pkg/apis"
+
+	"github.com/strata-dev/strata/kubelet/cri"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
-	remote "k8s.io/cri-client/pkg"
 	"k8s.io/klog/v2"
 )
 
@@ -41,9 +42,8 @@ type Instance struct {
 	waitErr error
 	logFile *os.File
 
-	mu      sync.Mutex
-	runtime internalapi.RuntimeService
-	image   internalapi.ImageManagerService
+	mu  sync.Mutex
+	cri *cri.Remote
 }
 
 // Endpoint is the CRI endpoint, unix://<socket>.
@@ -207,42 +207,44 @@ func notReady(st *runtimeapi.RuntimeStatus) error {
 	return errors.New(strings.Join(msgs, "; "))
 }
 
-// RuntimeService returns a CRI runtime client of the instance, made once.
+// RuntimeService returns a CRI runtime client of the instance.
 func (i *Instance) RuntimeService(ctx context.Context) (internalapi.RuntimeService, error) {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	if i.runtime != nil {
-		return i.runtime, nil
-	}
-	rs, err := remote.NewRemoteRuntimeServiceBuilder().
-		WithEndpoint(i.Endpoint()).
-		WithConnectionTimeout(10 * time.Second).
-		WithTracerProvider(nil).
-		Build(ctx)
+	c, err := i.connect(ctx)
 	if err != nil {
 		return nil, err
 	}
-	i.runtime = rs
-	return rs, nil
+	return c.RuntimeService, nil
 }
 
-// ImageService returns a CRI image client of the instance, made once.
+// ImageService returns a CRI image client of the instance.
 func (i *Instance) ImageService(ctx context.Context) (internalapi.ImageManagerService, error) {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	if i.image != nil {
-		return i.image, nil
-	}
-	is, err := remote.NewRemoteImageServiceBuilder().
-		WithEndpoint(i.Endpoint()).
-		WithConnectionTimeout(10 * time.Second).
-		WithTracerProvider(nil).
-		Build(ctx)
+	c, err := i.connect(ctx)
 	if err != nil {
 		return nil, err
 	}
-	i.image = is
-	return is, nil
+	return c.ImageManagerService, nil
+}
+
+// connect dials the instance's CRI once, as the kubelet does (cri.Connect).
+func (i *Instance) connect(ctx context.Context) (*cri.Remote, error) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.cri != nil {
+		return i.cri, nil
+	}
+	c, err := cri.Connect(ctx, cri.RemoteConfig{Endpoint: i.Endpoint(), Timeout: 10 * time.Second})
+	if err != nil {
+		return nil, err
+	}
+	i.cri = c
+	return c, nil
+}
+
+// closeCRI closes both connections of c; they are local, errors do not
+// matter.
+func closeCRI(ctx context.Context, c *cri.Remote) {
+	_ = c.RuntimeService.Close(ctx)
+	_ = c.ImageManagerService.Close(ctx)
 }
 
 // Import loads image archives (OCI layout or docker-archive tars) into
@@ -260,15 +262,12 @@ func Import(ctx context.Context, ctr, socket string, archives ...string) error {
 	if ctr == "" {
 		ctr = "ctr"
 	}
-	is, err := remote.NewRemoteImageServiceBuilder().
-		WithEndpoint("unix://" + socket).
-		WithConnectionTimeout(10 * time.Second).
-		WithTracerProvider(nil).
-		Build(ctx)
+	c, err := cri.Connect(ctx, cri.RemoteConfig{Endpoint: "unix://" + socket, Timeout: 10 * time.Second})
 	if err != nil {
 		return fmt.Errorf("importing images: %w", err)
 	}
-	defer is.Close(ctx) //nolint:errcheck // a local connection
+	defer closeCRI(ctx, c)
+	is := c.ImageManagerService
 	for _, archive := range archives {
 		refs, err := ArchiveRefs(archive)
 		if err != nil {
@@ -368,13 +367,9 @@ func (i *Instance) Done() <-chan struct{} { return i.done }
 // a node's containerd restarts; Teardown removes them.
 func (i *Instance) Stop(ctx context.Context) error {
 	i.mu.Lock()
-	if i.runtime != nil {
-		_ = i.runtime.Close(ctx)
-		i.runtime = nil
-	}
-	if i.image != nil {
-		_ = i.image.Close(ctx)
-		i.image = nil
+	if i.cri != nil {
+		closeCRI(ctx, i.cri)
+		i.cri = nil
 	}
 	i.mu.Unlock()
 	select {
