@@ -132,22 +132,35 @@ func (s *Server) Run(ctx context.Context, address string, tlsConfig *tls.Config)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", address, err)
 	}
+	return s.Serve(ctx, ln, tlsConfig)
+}
+
+// Serve serves HTTPS on ln until ctx ends. HTTP/2 is off: SPDY and
+// WebSocket upgrades need HTTP/1.1.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, tlsConfig *tls.Config) error {
 	srv := &http.Server{
 		Handler:           s.handler,
 		TLSConfig:         tlsConfig,
+		TLSNextProto:      map[string]func(*http.Server, *tls.Conn, http.Handler){},
 		ReadHeaderTimeout: 30 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
+	stopped := make(chan struct{})
 	go func() {
+		defer close(stopped)
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		_ = srv.Shutdown(shutdown)
+		// Streams (follows, exec sessions) are hijacked or long: close them.
+		if err := srv.Shutdown(shutdown); err != nil {
+			_ = srv.Close()
+		}
 	}()
 	klog.FromContext(ctx).Info("Serving the kubelet API", "address", ln.Addr().String())
 	if err := srv.ServeTLS(ln, "", ""); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	<-stopped
 	return nil
 }
 

@@ -448,3 +448,45 @@ func TestLogContainerID(t *testing.T) {
 		})
 	}
 }
+
+func TestServe(t *testing.T) {
+	e := start(t)
+	s := New(Config{Pods: podList{}, Runtime: e.runtime})
+	tlsConfig, err := TLSConfig(e.dir.CertFile("kubelet"), e.dir.KeyFile("kubelet"), e.dir.CACertFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln, tlsConfig) }()
+
+	e.url = "https://" + ln.Addr().String()
+	tlsClient, err := rest.TLSConfigFor(e.config("nucleus"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Even a client that offers HTTP/2 gets HTTP/1.1, which upgrades need.
+	tlsClient.NextProtos = []string{"h2", "http/1.1"}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsClient, ForceAttemptHTTP2: true}}
+	resp, err := client.Get(e.url + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.ProtoMajor != 1 {
+		t.Errorf("GET /healthz = %d over %s, want 200 over HTTP/1.1", resp.StatusCode, resp.Proto)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Serve = %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return after its context ended")
+	}
+}

@@ -105,6 +105,7 @@ func (r *LogREST) Get(ctx context.Context, name string, options runtime.Object) 
 		RedirectChecker: genericrest.PreventRedirects,
 	}
 	if pod.Spec.NodeName == "" {
+		// No location: an empty answer (204), as upstream.
 		return logStreamer{streamer}, nil
 	}
 	conn, err := r.client.ForNode(ctx, r.nodes, pod.Spec.NodeName)
