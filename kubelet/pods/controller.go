@@ -373,3 +373,14 @@ func (c *Controller) Running(uid types.UID) bool {
 	_, ok := c.workers[uid]
 	return ok
 }
+
+// Pods returns the pods bound to the node as the informer last saw them,
+// with the statuses the kubelet wrote (the kubelet API's /pods and the
+// pods its logs, exec and port-forward look up).
+func (c *Controller) Pods() []*corev1.Pod {
+	pods, err := c.pods.List(labels.Everything())
+	if err != nil {
+		return nil
+	}
+	return pods
+}
