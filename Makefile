@@ -12,6 +12,10 @@ GO ?= go
 # user; the commit is stamped explicitly below instead.
 GOFLAGS ?= -buildvcs=false
 export GOFLAGS
+# Static binaries: bin/strata runs on the host and, unchanged, in the
+# images (make images), so it is built once.
+CGO_ENABLED ?= 0
+export CGO_ENABLED
 
 BIN := $(CURDIR)/bin
 MODULE := github.com/strata-dev/strata
@@ -158,13 +162,12 @@ IMAGES_DIR := $(BIN)/images
 BUSYBOX ?= /bin/busybox
 
 .PHONY: images
-images: ## Build OCI image archives into bin/images without Docker: strata.local/strata:<version>, strata.local/pause:3.10, strata.local/busybox:<busybox version> (needs `make deps`).
-	$(call step,"Building static binaries for the images (CGO_ENABLED=0)")
-	CGO_ENABLED=0 $(GO) build -ldflags "-s -w $(LDFLAGS)" -o $(IMAGES_DIR)/strata-static ./cmd/strata
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o $(IMAGES_DIR)/pause ./hack/tools/pause
+images: build deps ## Build OCI image archives into bin/images without Docker: strata.local/strata:<version> (of bin/strata), strata.local/pause:3.10, strata.local/busybox:<busybox version>.
+	$(call step,"Building the pause binary")
+	$(GO) build -trimpath -ldflags "-s -w" -o $(IMAGES_DIR)/pause ./hack/tools/pause
 	$(call step,"Building the image archives into $(IMAGES_DIR)")
 	$(GO) run ./hack/tools/images --out $(IMAGES_DIR) --version $(VERSION) \
-		--strata $(IMAGES_DIR)/strata-static --pause $(IMAGES_DIR)/pause --busybox $(BUSYBOX)
+		--strata $(BIN)/strata --pause $(IMAGES_DIR)/pause --busybox $(BUSYBOX)
 
 .PHONY: deps
 deps: ## Install the Debian packages the real kubelet needs when missing: containerd, runc, CNI plugins, iptables, busybox-static (root).
@@ -211,7 +214,7 @@ simulate: build ## Run 3 simulated nodes for the cluster of `make up`.
 ##@ Test
 
 .PHONY: test
-test: build kubectl helm test-unit test-integration test-e2e ## Run the whole suite: unit, integration, end-to-end.
+test: deps build images kubectl helm test-unit test-integration test-e2e ## Run the whole suite: unit, integration, end-to-end.
 	$(call step,"All tests passed")
 
 .PHONY: test-unit
@@ -225,9 +228,9 @@ test-integration: ## Run the integration tests against an in-process nucleus.
 	$(GO) test $(TEST_FLAGS) -timeout 20m ./test/integration/...
 
 .PHONY: test-e2e
-test-e2e: build kubectl helm ## Run the end-to-end tests: bin/strata, bin/kubectl and bin/helm, driven as a person would.
+test-e2e: build images kubectl helm ## Run the end-to-end tests: bin/strata, bin/kubectl and bin/helm, driven as a person would, with pods in a real containerd.
 	$(call step,"Running end-to-end tests")
-	STRATA_BIN=$(BIN)/strata KUBECTL_BIN=$(BIN)/kubectl HELM_BIN=$(BIN)/helm $(GO) test $(TEST_FLAGS) -count=1 -timeout 10m -v ./test/e2e/...
+	STRATA_BIN=$(BIN)/strata KUBECTL_BIN=$(BIN)/kubectl HELM_BIN=$(BIN)/helm STRATA_IMAGES_DIR=$(IMAGES_DIR) STRATA_E2E_CONTAINERD=require $(GO) test $(TEST_FLAGS) -count=1 -timeout 10m -v ./test/e2e/...
 
 .PHONY: bench
 bench: ## Run the benchmarks (hack/bench).

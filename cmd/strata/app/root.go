@@ -17,7 +17,7 @@ func NewRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: false,
 	}
-	root.AddCommand(newNucleusCommand(), newControllerManagerCommand(), newManagerCommand(), newSchedulerCommand(), newKubeletCommand(), newVersionCommand(), newKubeconfigCommand())
+	root.AddCommand(newNucleusCommand(), newControllerManagerCommand(), newManagerCommand(), newSchedulerCommand(), newKubeletCommand(), newContainerdCommand(), newVersionCommand(), newKubeconfigCommand())
 	return root
 }
 

@@ -1,0 +1,45 @@
+package agent
+
+import (
+	"context"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/events"
+
+	"github.com/strata-dev/strata/kubelet/cri"
+	"github.com/strata-dev/strata/kubelet/pods"
+)
+
+// runner is a part of the kubelet that runs until the context ends.
+type runner struct {
+	name string
+	run  func(context.Context) error
+}
+
+// components are the kubelet's parts, wired together.
+type components struct {
+	pods    *pods.Controller
+	runners []runner
+}
+
+func newComponents(ctx context.Context, cfg Config, client kubernetes.Interface, runtime cri.Runtime, recorder events.EventRecorder) (*components, error) {
+	ctrl, err := pods.NewController(pods.ControllerConfig{
+		Client:   client,
+		NodeName: cfg.NodeName,
+		Worker: pods.Config{
+			Runtime:       runtime,
+			Recorder:      recorder,
+			Hostname:      cfg.Hostname,
+			HostIPs:       cfg.NodeIPs,
+			PodLogsDir:    cfg.PodLogsDir,
+			PodsDir:       cfg.PodsDir(),
+			ClusterDomain: cfg.ClusterDomain,
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	c := &components{pods: ctrl}
+	c.runners = append(c.runners, runner{"pods", ctrl.Run})
+	return c, nil
+}
