@@ -1,0 +1,227 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/strata-dev/strata/kubelet/runtime/containerdenv"
+)
+
+// The real node's pod network, apart from `make up`'s 10.88.0.0/16 on
+// strata0 so both can run on one machine.
+const (
+	realNodeName   = "e2e-node"
+	realNodeSubnet = "10.89.0.0/16"
+	realNodeBridge = "strata-e2e"
+	busyboxImage   = "strata.local/busybox:1.35.0"
+)
+
+// realNode is a node of real containers: `strata containerd` with the
+// images of `make images` imported, and `strata kubelet` on it, with its
+// credentials issued from the e2e nucleus' CA.
+type realNode struct {
+	dir        string
+	containerd *process
+	kubelet    *process
+	port       int
+	client     kubernetes.Interface
+}
+
+// requireRealNode skips t when containerd cannot run here, unless
+// STRATA_E2E_CONTAINERD=require (as `make test-e2e` sets), which makes it
+// a failure: CI must run these tests.
+func requireRealNode(t *testing.T) {
+	t.Helper()
+	why := ""
+	if err := containerdenv.CheckHost(containerdenv.Config{}); err != nil {
+		why = err.Error() + " (run `make deps` as root)"
+	} else if _, err := os.Stat(filepath.Join(imagesDir(), "busybox.tar")); err != nil {
+		why = "no image archives in " + imagesDir() + " (run `make images`)"
+	}
+	if why == "" {
+		return
+	}
+	if os.Getenv("STRATA_E2E_CONTAINERD") == "require" {
+		t.Fatalf("A real node cannot run: %s", why)
+	}
+	t.Skipf("SKIP: a real node cannot run: %s", why)
+}
+
+func imagesDir() string {
+	if d := os.Getenv("STRATA_IMAGES_DIR"); d != "" {
+		return d
+	}
+	return "../../bin/images"
+}
+
+// startRealNode starts containerd and the kubelet and waits for the Node
+// to be Ready. Cleanups stop both, remove every container, and delete the
+// Node.
+func startRealNode(t *testing.T) *realNode {
+	t.Helper()
+	requireRealNode(t)
+	dir, err := os.MkdirTemp("", "strata-node-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &realNode{dir: dir}
+	if n.port, err = freePort(); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", cluster.kubeconfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.client = kubernetes.NewForConfigOrDie(cfg)
+
+	// Cleanups run last first: the Node goes after the containers.
+	t.Cleanup(func() {
+		run(t, "delete", "node", realNodeName, "--ignore-not-found")
+		if !t.Failed() {
+			os.RemoveAll(dir)
+		}
+	})
+	t.Cleanup(func() {
+		// Teardown starts the instance again and removes what runs on it.
+		out, err := exec.Command(strataBin, n.containerdArgs("--teardown")...).CombinedOutput()
+		if err != nil {
+			t.Errorf("strata containerd --teardown: %v\n%s", err, out)
+		}
+	})
+	n.containerd = startProcess(t, "containerd", n.containerdArgs()...)
+	waitForLog(t, n.containerd, "containerd is ready", 2*time.Minute)
+	n.startKubelet(t)
+	waitUntil(t, "the node to be Ready", 90*time.Second, func() (bool, string) {
+		out, _, err := kubectl{}.try(t, "get", "node", realNodeName, "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}`)
+		return err == nil && out == "True", out
+	})
+	return n
+}
+
+func (n *realNode) containerdArgs(extra ...string) []string {
+	args := []string{"containerd", "--data-dir", filepath.Join(n.dir, "containerd"),
+		"--subnet", realNodeSubnet, "--bridge", realNodeBridge}
+	for _, image := range []string{"pause.tar", "busybox.tar"} {
+		args = append(args, "--image", filepath.Join(imagesDir(), image))
+	}
+	return append(args, extra...)
+}
+
+// startKubelet starts the kubelet (again).
+func (n *realNode) startKubelet(t *testing.T) {
+	t.Helper()
+	n.kubelet = startProcess(t, "kubelet", "kubelet",
+		"--nucleus-data-dir", cluster.dataDir,
+		"--hostname-override", realNodeName,
+		"--container-runtime-endpoint", "unix://"+filepath.Join(n.dir, "containerd", "containerd.sock"),
+		"--root-dir", filepath.Join(n.dir, "kubelet"),
+		"--pod-logs-dir", filepath.Join(n.dir, "logs"),
+		"--pod-cidr", realNodeSubnet,
+		"--port", fmt.Sprint(n.port),
+		"-v", "2")
+}
+
+// waitForLog waits until a process logged line.
+func waitForLog(t *testing.T, p *process, line string, timeout time.Duration) {
+	t.Helper()
+	waitUntil(t, fmt.Sprintf("%s to log %q", p.name, line), timeout, func() (bool, string) {
+		select {
+		case err := <-p.exited:
+			p.exited <- err
+			t.Fatalf("strata %s exited: %v; log %s:\n%s", p.name, err, p.log, tailFile(p.log, 30))
+		default:
+		}
+		data, _ := os.ReadFile(p.log)
+		return strings.Contains(string(data), line), ""
+	})
+}
+
+// waitUntil polls cond every half second until it holds, failing t after
+// timeout with cond's last word.
+func waitUntil(t *testing.T, what string, timeout time.Duration, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, last := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Timed out after %s waiting for %s; last: %s", timeout, what, last)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+func tailFile(path string, n int) string {
+	data, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// pod reads a pod with kubectl.
+func getPod(t *testing.T, ns, name string) *corev1.Pod {
+	t.Helper()
+	var pod corev1.Pod
+	if err := json.Unmarshal([]byte(run(t, "get", "pod", "-n", ns, name, "-o", "json")), &pod); err != nil {
+		t.Fatal(err)
+	}
+	return &pod
+}
+
+// waitPod waits until cond holds for the pod, reporting its status
+// otherwise.
+func waitPod(t *testing.T, ns, name, what string, timeout time.Duration, cond func(*corev1.Pod) bool) *corev1.Pod {
+	t.Helper()
+	var pod *corev1.Pod
+	waitUntil(t, fmt.Sprintf("pod %s/%s %s", ns, name, what), timeout, func() (bool, string) {
+		out, _, err := kubectl{}.try(t, "get", "pod", "-n", ns, name, "-o", "json")
+		if err != nil {
+			return false, err.Error()
+		}
+		pod = &corev1.Pod{}
+		if err := json.Unmarshal([]byte(out), pod); err != nil {
+			return false, err.Error()
+		}
+		status, _ := json.Marshal(pod.Status)
+		return cond(pod), string(status)
+	})
+	return pod
+}
+
+func podRunning(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning }
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// applyPod creates a pod from a manifest and registers its deletion.
+func applyManifest(t *testing.T, ns, manifest string) {
+	t.Helper()
+	kubectl{stdin: manifest}.run(t, "apply", "-n", ns, "-f", "-")
+}
+
+func contextWithTimeout(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
