@@ -181,11 +181,17 @@ helm-lint: helm ## Lint the Helm charts in charts/ with bin/helm (--strict).
 ##@ Run
 
 .PHONY: up
-up: build kubectl ## Build and start the nucleus on port 6443 with its data in .data.
-	$(call step,"Starting the nucleus; in another shell:")
-	@echo "  export KUBECONFIG=$(CURDIR)/$(DATA_DIR)/admin.kubeconfig"
-	@echo "  bin/kubectl get namespaces"
-	$(BIN)/strata nucleus --data-dir $(DATA_DIR) --secure-port $(SECURE_PORT)
+up: deps build images kubectl helm ## Install what is missing, build, and start a one-machine cluster in .data: containerd, the nucleus (port 6443) and the kubelet (`strata up`).
+	$(call step,"Starting Strata (strata up)")
+	$(BIN)/strata up --data-dir $(DATA_DIR) --secure-port $(SECURE_PORT)
+
+.PHONY: down
+down: ## Stop the cluster of `make up`; its data and containers stay, `make up` resumes it.
+	$(BIN)/strata down --data-dir $(DATA_DIR)
+
+.PHONY: reset
+reset: ## Stop the cluster of `make up` and remove its containers and data.
+	$(BIN)/strata reset --data-dir $(DATA_DIR)
 
 KUBECONFIG_UP := $(CURDIR)/$(DATA_DIR)/admin.kubeconfig
 WEBHOOK_PORT ?= 9443

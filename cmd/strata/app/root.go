@@ -17,6 +17,7 @@ func NewRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: false,
 	}
+	root.AddCommand(newUpCommands()...)
 	root.AddCommand(newNucleusCommand(), newControllerManagerCommand(), newManagerCommand(), newSchedulerCommand(), newKubeletCommand(), newContainerdCommand(), newVersionCommand(), newKubeconfigCommand())
 	return root
 }

@@ -1,0 +1,302 @@
+// Package up runs a whole Strata cluster on this machine as background
+// processes sharing one data directory: `strata up` starts (or resumes)
+// containerd, the nucleus and the kubelet, `strata down` stops them and
+// keeps the data, `strata reset` also removes every container and the data.
+//
+//	<data-dir>/               the nucleus' data (etcd, pki/, admin.kubeconfig)
+//	<data-dir>/containerd/    Strata's containerd: root, state, socket, CNI config
+//	<data-dir>/kubelet/       the kubelet's pods, certificates and kubeconfig
+//	<data-dir>/pod-logs/      the containers' logs
+//	<data-dir>/logs/*.log     each process's output
+//	<data-dir>/run/*.pid      each process's id
+package up
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/strata-dev/strata/kubelet/runtime/containerdenv"
+)
+
+// Options describe the cluster.
+type Options struct {
+	// DataDir holds everything (see the package documentation).
+	DataDir string
+	// ImagesDir holds the image archives of `make images`, imported into
+	// containerd (default: images/ beside the strata binary).
+	ImagesDir string
+	// SecurePort is the nucleus' port.
+	SecurePort int
+	// NodeName names this machine's Node (default: the host name).
+	NodeName string
+	// Binary is the strata binary the processes run (default: this one).
+	Binary string
+	// Out receives the progress.
+	Out io.Writer
+	// Timeout bounds each stage.
+	Timeout time.Duration
+}
+
+// DefaultSecurePort is the nucleus' port unless told otherwise.
+const DefaultSecurePort = 6443
+
+func (o *Options) complete() error {
+	if o.DataDir == "" {
+		return errors.New("no data directory")
+	}
+	abs, err := filepath.Abs(o.DataDir)
+	if err != nil {
+		return err
+	}
+	o.DataDir = abs
+	if o.Binary == "" {
+		if o.Binary, err = os.Executable(); err != nil {
+			return err
+		}
+	}
+	if o.ImagesDir == "" {
+		o.ImagesDir = filepath.Join(filepath.Dir(o.Binary), "images")
+	}
+	if o.SecurePort == 0 {
+		o.SecurePort = DefaultSecurePort
+	}
+	if o.NodeName == "" {
+		host, err := os.Hostname()
+		if err != nil {
+			return err
+		}
+		o.NodeName = strings.ToLower(host)
+	}
+	if o.Out == nil {
+		o.Out = os.Stdout
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 3 * time.Minute
+	}
+	return nil
+}
+
+// Kubeconfig is the admin kubeconfig of the cluster in dataDir.
+func Kubeconfig(dataDir string) string { return filepath.Join(dataDir, "admin.kubeconfig") }
+
+func (o *Options) containerdDir() string { return filepath.Join(o.DataDir, "containerd") }
+
+// daemons are the cluster's processes, in start order.
+func (o *Options) daemons() []daemon {
+	ctrdArgs := []string{"containerd", "--data-dir", o.containerdDir()}
+	for _, image := range []string{"pause.tar", "busybox.tar", "strata.tar"} {
+		if path := filepath.Join(o.ImagesDir, image); exists(path) {
+			ctrdArgs = append(ctrdArgs, "--image", path)
+		}
+	}
+	return []daemon{
+		newDaemon(o.DataDir, "containerd", ctrdArgs...),
+		newDaemon(o.DataDir, "nucleus", "nucleus", "--data-dir", o.DataDir, "--secure-port", fmt.Sprint(o.SecurePort)),
+		newDaemon(o.DataDir, "kubelet", "kubelet",
+			"--nucleus-data-dir", o.DataDir,
+			"--hostname-override", o.NodeName,
+			"--container-runtime-endpoint", containerdenv.LayoutOf(containerdenv.Config{DataDir: o.containerdDir()}).Endpoint(),
+			"--root-dir", filepath.Join(o.DataDir, "kubelet"),
+			"--pod-logs-dir", filepath.Join(o.DataDir, "pod-logs")),
+	}
+}
+
+// Up starts what is not running yet and waits for each part to be ready.
+// On existing data it resumes the same cluster.
+func Up(ctx context.Context, o Options) error {
+	if err := o.complete(); err != nil {
+		return err
+	}
+	p := newProgress(o.Out)
+	fmt.Fprintf(o.Out, "Starting Strata in %s\n", o.DataDir)
+	if err := p.stage("Checking the host", func() (string, error) {
+		if err := containerdenv.CheckHost(containerdenv.Config{}); err != nil {
+			return "", fmt.Errorf("%w; install the Debian packages with `make deps` (hack/install-deps.sh) as root", err)
+		}
+		for _, image := range []string{"pause.tar", "busybox.tar"} {
+			if !exists(filepath.Join(o.ImagesDir, image)) {
+				return "", fmt.Errorf("no %s in %s: build the images with `make images`", image, o.ImagesDir)
+			}
+		}
+		return "containerd, runc, CNI plugins, iptables, images", nil
+	}); err != nil {
+		return err
+	}
+	ds := o.daemons()
+	ready := map[string]func(context.Context) error{
+		"containerd": func(ctx context.Context) error {
+			return waitLog(ctx, ds[0], "containerd is ready")
+		},
+		"nucleus": func(ctx context.Context) error { return o.waitNucleus(ctx, ds[1]) },
+		"kubelet": func(ctx context.Context) error { return o.waitNode(ctx, ds[2]) },
+	}
+	for _, d := range ds {
+		if err := p.stage("Starting "+d.name, func() (string, error) {
+			started, err := d.start(o.Binary)
+			if err != nil {
+				return "", err
+			}
+			sctx, cancel := context.WithTimeout(ctx, o.Timeout)
+			defer cancel()
+			if err := ready[d.name](sctx); err != nil {
+				return "", fmt.Errorf("%s is not ready: %w; see %s", d.name, err, d.log)
+			}
+			if !started {
+				return "already running", nil
+			}
+			return "", nil
+		}); err != nil {
+			return err
+		}
+	}
+	kubeconfig := Kubeconfig(o.DataDir)
+	fmt.Fprintf(o.Out, `
+Strata is up: nucleus https://127.0.0.1:%d, node %s.
+
+  export KUBECONFIG=%s
+  kubectl get nodes
+
+Logs are in %s; 'strata down --data-dir %s' stops it and keeps the data.
+`, o.SecurePort, o.NodeName, kubeconfig, filepath.Join(o.DataDir, "logs"), o.DataDir)
+	return nil
+}
+
+// Down stops the processes (kubelet, nucleus, containerd); the data and
+// the containers stay, and `strata up` resumes them.
+func Down(ctx context.Context, o Options) error {
+	if err := o.complete(); err != nil {
+		return err
+	}
+	p := newProgress(o.Out)
+	ds := o.daemons()
+	for i := len(ds) - 1; i >= 0; i-- {
+		d := ds[i]
+		if err := p.stage("Stopping "+d.name, func() (string, error) {
+			stopped, err := d.stop(30 * time.Second)
+			if !stopped && err == nil {
+				return "not running", nil
+			}
+			return "", err
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Reset stops the cluster, removes every container of its containerd, its
+// network and the data directory.
+func Reset(ctx context.Context, o Options) error {
+	if err := Down(ctx, o); err != nil {
+		return err
+	}
+	p := newProgress(o.Out)
+	if exists(o.containerdDir()) {
+		if err := p.stage("Removing the containers and the pod network", func() (string, error) {
+			out, err := exec.CommandContext(ctx, o.Binary, "containerd", "--data-dir", o.containerdDir(), "--teardown").CombinedOutput() //nolint:gosec // strata itself
+			if err != nil {
+				return "", fmt.Errorf("%w: %s", err, bytes.TrimSpace(out))
+			}
+			return "", nil
+		}); err != nil {
+			return err
+		}
+	}
+	return p.stage("Removing "+o.DataDir, func() (string, error) {
+		return "", os.RemoveAll(o.DataDir)
+	})
+}
+
+// waitLog waits until the daemon's latest run logged line.
+func waitLog(ctx context.Context, d daemon, line string) error {
+	return poll(ctx, d, func(ctx context.Context) (bool, error) {
+		data, err := os.ReadFile(d.log)
+		if err != nil {
+			return false, nil
+		}
+		if i := bytes.LastIndex(data, []byte("\n==> ")); i >= 0 {
+			data = data[i:]
+		}
+		return bytes.Contains(data, []byte(line)), nil
+	})
+}
+
+func (o *Options) client() (kubernetes.Interface, error) {
+	rc, err := clientcmd.BuildConfigFromFlags("", Kubeconfig(o.DataDir))
+	if err != nil {
+		return nil, err
+	}
+	rc.Timeout = 5 * time.Second
+	return kubernetes.NewForConfig(rc)
+}
+
+func (o *Options) waitNucleus(ctx context.Context, d daemon) error {
+	return poll(ctx, d, func(ctx context.Context) (bool, error) {
+		client, err := o.client()
+		if err != nil {
+			return false, nil // no kubeconfig yet
+		}
+		body, err := client.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
+		return err == nil && string(body) == "ok", nil
+	})
+}
+
+func (o *Options) waitNode(ctx context.Context, d daemon) error {
+	return poll(ctx, d, func(ctx context.Context) (bool, error) {
+		client, err := o.client()
+		if err != nil {
+			return false, err
+		}
+		node, err := client.CoreV1().Nodes().Get(ctx, o.NodeName, metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		for _, c := range node.Status.Conditions {
+			if c.Type == corev1.NodeReady {
+				return c.Status == corev1.ConditionTrue, nil
+			}
+		}
+		return false, nil
+	})
+}
+
+// poll runs cond every 200ms until it holds, the daemon dies or ctx ends.
+func poll(ctx context.Context, d daemon, cond func(context.Context) (bool, error)) error {
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ok, err := cond(ctx)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		if d.exited() {
+			return fmt.Errorf("%s exited", d.name)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("timed out")
+		case <-tick.C:
+		}
+	}
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
