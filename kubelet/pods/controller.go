@@ -48,6 +48,22 @@ type ControllerConfig struct {
 	// RelistInterval is how often the runtime is listed to notice
 	// containers that exited (DefaultRelistInterval when zero).
 	RelistInterval time.Duration
+	// Probes runs the containers' probes (none when nil): it is told what
+	// runs after each sync and when a pod is gone, and its results are the
+	// workers' (Worker.Probes) unless those are set. Its changes should
+	// wake the pod up through Notify.
+	Probes ProbeManager
+}
+
+// ProbeManager runs the probes of the node's containers (package
+// kubelet/probes).
+type ProbeManager interface {
+	ProbeResults
+	// UpdatePod starts and stops the probe workers of the pod's containers
+	// by its status.
+	UpdatePod(pod *corev1.Pod, status corev1.PodStatus)
+	// RemovePod stops the probes of a pod that is gone.
+	RemovePod(uid types.UID)
 }
 
 // Controller runs the pods bound to a node: it watches them (and only
@@ -91,6 +107,9 @@ type podWorker struct {
 	// informer catches up, written is the newer pod.
 	written     *corev1.Pod
 	writtenFrom string
+	// probing says the probe manager was told about the pod; owned by the
+	// pod's goroutine.
+	probing bool
 }
 
 // NewController builds the controller; Run runs it.
@@ -112,6 +131,9 @@ func NewController(cfg ControllerConfig) (*Controller, error) {
 	}
 	if cfg.RelistInterval <= 0 {
 		cfg.RelistInterval = DefaultRelistInterval
+	}
+	if cfg.Probes != nil && cfg.Worker.Probes == nil {
+		cfg.Worker.Probes = cfg.Probes
 	}
 	cfg.Worker.complete()
 	c := &Controller{
@@ -218,6 +240,12 @@ func (c *Controller) onPod(obj any) {
 	notify(pw.signal)
 }
 
+// Notify wakes the worker of the pod with uid up, if it has one, to sync
+// it again (a probe result changed).
+func (c *Controller) Notify(uid types.UID) {
+	c.signal(uid)
+}
+
 // signal wakes a pod's worker up, if it has one.
 func (c *Controller) signal(uid types.UID) {
 	c.mu.Lock()
@@ -285,6 +313,12 @@ func (c *Controller) syncPod(ctx context.Context, pw *podWorker) (time.Duration,
 		pod.Status = *pw.written.Status.DeepCopy()
 	}
 
+	if c.cfg.Probes != nil && !pw.probing {
+		// A restarted kubelet: the probes of containers that already run
+		// start from what the API was told about them.
+		c.cfg.Probes.UpdatePod(pod, pod.Status)
+		pw.probing = true
+	}
 	res, syncErr := pw.worker.Sync(ctx, pod)
 	if res.Status.Phase != "" {
 		from := pod.ResourceVersion
@@ -295,6 +329,9 @@ func (c *Controller) syncPod(ctx context.Context, pw *podWorker) (time.Duration,
 			syncErr = errors.Join(syncErr, err)
 		case written != pod:
 			pw.written, pw.writtenFrom = written, from
+		}
+		if c.cfg.Probes != nil {
+			c.cfg.Probes.UpdatePod(pod, res.Status)
 		}
 	}
 	if syncErr != nil {
@@ -324,6 +361,9 @@ func (c *Controller) removePod(ctx context.Context, pw *podWorker) (time.Duratio
 			log.Error(err, "Stopping the containers of a removed pod failed")
 			return errorBackoff, false
 		}
+	}
+	if c.cfg.Probes != nil {
+		c.cfg.Probes.RemovePod(pw.uid)
 	}
 	if err := pw.worker.Cleanup(ctx, pw.namespace, pw.name); err != nil {
 		log.Error(err, "Removing the containers of a removed pod failed")

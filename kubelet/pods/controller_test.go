@@ -6,12 +6,14 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	clientfake "k8s.io/client-go/kubernetes/fake"
 	"k8s.io/klog/v2/ktesting"
@@ -215,4 +217,106 @@ func TestControllerRestart(t *testing.T) {
 			t.Errorf("restarted kubelet touched the kept pod: %s", call)
 		}
 	}
+}
+
+// fakeProbeManager is a ProbeManager whose results a test sets.
+type fakeProbeManager struct {
+	mu      sync.Mutex
+	results ProbeResultMap
+	updates []string
+	removed []types.UID
+}
+
+func (f *fakeProbeManager) Get(probe ProbeType, containerID string) (ProbeResult, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.results.Get(probe, containerID)
+}
+
+func (f *fakeProbeManager) set(probe ProbeType, containerID string, result ProbeResult) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.results.Set(probe, containerID, result)
+}
+
+func (f *fakeProbeManager) UpdatePod(pod *corev1.Pod, status corev1.PodStatus) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	running := 0
+	for _, s := range status.ContainerStatuses {
+		if s.State.Running != nil {
+			running++
+		}
+	}
+	f.updates = append(f.updates, fmt.Sprintf("%s %s running=%d", pod.Name, status.Phase, running))
+}
+
+func (f *fakeProbeManager) RemovePod(uid types.UID) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.removed = append(f.removed, uid)
+}
+
+func (f *fakeProbeManager) seen(update string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Contains(f.updates, update)
+}
+
+// TestControllerProbes: the controller tells the probe manager what runs
+// after each sync and when a pod is gone, reads its results, and Notify
+// syncs the pod again.
+func TestControllerProbes(t *testing.T) {
+	_, ctx := ktesting.NewTestContext(t)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	client := clientfake.NewClientset()
+	runtime := fake.New(clock.RealClock{})
+	probes := &fakeProbeManager{results: ProbeResultMap{}}
+	dir := t.TempDir()
+	c, err := NewController(ControllerConfig{
+		Client:         client,
+		NodeName:       "node-1",
+		Worker:         Config{Runtime: runtime, PodLogsDir: filepath.Join(dir, "logs"), PodsDir: filepath.Join(dir, "pods")},
+		Probes:         probes,
+		ResyncInterval: time.Hour, // only Notify syncs the pod again
+		RelistInterval: 20 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = c.Run(ctx) }()
+
+	pods := client.CoreV1().Pods("default")
+	pod := makePod("web").Containers("app").ReadinessProbe("app").Obj()
+	if _, err := pods.Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the probe manager to hear of the running container", func() (bool, error) {
+		return probes.seen("web Running running=1"), nil
+	})
+	p, err := pods.Get(ctx, "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Status.ContainerStatuses[0].Ready {
+		t.Fatal("ready before its readiness probe succeeded")
+	}
+
+	probes.set(Readiness, runtime.ContainerID("default", "web", "app"), ProbeSuccess)
+	c.Notify(pod.UID)
+	eventually(t, "the pod to be ready", func() (bool, error) {
+		p, err := pods.Get(ctx, "web", metav1.GetOptions{})
+		return err == nil && p.Status.ContainerStatuses[0].Ready, err
+	})
+
+	if err := pods.Delete(ctx, "web", metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the probe manager to forget the pod", func() (bool, error) {
+		probes.mu.Lock()
+		defer probes.mu.Unlock()
+		return slices.Contains(probes.removed, pod.UID), nil
+	})
 }
