@@ -3,11 +3,13 @@ package agent
 import (
 	"context"
 
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/events"
 
 	"github.com/strata-dev/strata/kubelet/cri"
 	"github.com/strata-dev/strata/kubelet/pods"
+	"github.com/strata-dev/strata/kubelet/probes"
 )
 
 // runner is a part of the kubelet that runs until the context ends.
@@ -23,9 +25,18 @@ type components struct {
 }
 
 func newComponents(ctx context.Context, cfg Config, client kubernetes.Interface, runtime cri.Runtime, recorder events.EventRecorder) (*components, error) {
-	ctrl, err := pods.NewController(pods.ControllerConfig{
+	var ctrl *pods.Controller
+	prober := probes.New(probes.Config{
+		Runtime:  runtime,
+		Recorder: recorder,
+		// Results only change for pods the controller told the prober of.
+		OnChange: func(uid types.UID) { ctrl.Notify(uid) },
+	})
+	var err error
+	ctrl, err = pods.NewController(pods.ControllerConfig{
 		Client:   client,
 		NodeName: cfg.NodeName,
+		Probes:   prober,
 		Worker: pods.Config{
 			Runtime:       runtime,
 			Recorder:      recorder,
@@ -40,6 +51,9 @@ func newComponents(ctx context.Context, cfg Config, client kubernetes.Interface,
 		return nil, err
 	}
 	c := &components{pods: ctrl}
-	c.runners = append(c.runners, runner{"pods", ctrl.Run})
+	c.runners = append(c.runners, runner{"pods", func(ctx context.Context) error {
+		defer prober.Stop()
+		return ctrl.Run(ctx)
+	}})
 	return c, nil
 }
