@@ -499,17 +499,21 @@ func (m *Manager) makeVolumeDir(pod *corev1.Pod, path string, inMemory bool, siz
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return err
 	}
-	if err := os.Mkdir(path, 0o777); err != nil && !errors.Is(err, os.ErrExist) {
+	switch err := os.Mkdir(path, 0o777); {
+	case err == nil:
+		// Mkdir's mode went through the umask. One already there keeps its
+		// mode (fsGroup's setgid bit).
+		if err := os.Chmod(path, 0o777); err != nil {
+			return err
+		}
+	case !errors.Is(err, os.ErrExist):
 		return err
 	}
 	if !inMemory || !m.tmpfs {
-		return os.Chmod(path, 0o777)
+		return nil
 	}
 	mounted, err := isMountPoint(path)
 	if err != nil || mounted {
-		return err
-	}
-	if err := os.Chmod(path, 0o777); err != nil {
 		return err
 	}
 	var nodeMemory int64

@@ -151,4 +151,10 @@ func TestManagerFSGroup(t *testing.T) {
 	// The token is the pod's user's, readable by its group.
 	check(filepath.Join(VolumeDir(e.podsDir, pod.UID, PluginProjected, "kube-api-access-x"), "token"), 1000, 1234, 0o640)
 	check(filepath.Join(VolumeDir(e.podsDir, pod.UID, PluginProjected, "kube-api-access-x"), "ca.crt"), 0, 1234, 0o644)
+
+	// A restarted kubelet leaves the emptyDir as it is.
+	if err := New(e.m.cfg).SetUpVolumes(e.ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	check(VolumeDir(e.podsDir, pod.UID, PluginEmptyDir, "cache"), 0, 1234, os.ModeSetgid|0o777)
 }
