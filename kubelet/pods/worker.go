@@ -37,7 +37,9 @@ const (
 
 // VolumeMounter gives a container the mounts of its volumeMounts, once the
 // pod's volumes are set up. An error leaves the container waiting with
-// CreateContainerConfigError.
+// CreateContainerConfigError. A VolumeMounter may also be a VolumeSetUpper
+// (volumes set up before the sandbox) and a VolumeCleaner (volumes torn
+// down before the pod's directory is removed).
 type VolumeMounter interface {
 	Mounts(ctx context.Context, pod *corev1.Pod, container *corev1.Container) ([]*runtimeapi.Mount, error)
 }
@@ -200,8 +202,10 @@ func (w *Worker) Sync(ctx context.Context, pod *corev1.Pod) (Result, error) {
 	}
 
 	actions := ComputeActions(pod, rt, w.cfg.Probes)
-	var syncErr error
-	if !actions.Empty() {
+	// As upstream's kubelet, nothing is started before the pod's volumes
+	// are set up.
+	syncErr := w.setUpVolumes(ctx, pod)
+	if syncErr == nil && !actions.Empty() {
 		log.V(2).Info("Syncing pod", "actions", actions)
 		syncErr = w.apply(ctx, pod, rt, actions)
 		if rt, err = w.observe(ctx); err != nil {
@@ -282,7 +286,10 @@ func (w *Worker) Cleanup(ctx context.Context, namespace, name string) error {
 		if err := os.RemoveAll(PodLogsDir(w.cfg.PodLogsDir, namespace, name, w.uid)); err != nil {
 			errs = append(errs, err)
 		}
-		if err := os.RemoveAll(filepath.Join(w.cfg.PodsDir, string(w.uid))); err != nil {
+		// The pod's directory goes only once nothing is mounted in it.
+		if err := w.cleanupVolumes(ctx); err != nil {
+			errs = append(errs, err)
+		} else if err := os.RemoveAll(filepath.Join(w.cfg.PodsDir, string(w.uid))); err != nil {
 			errs = append(errs, err)
 		}
 	}
