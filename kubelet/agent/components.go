@@ -10,6 +10,7 @@ import (
 	"github.com/strata-dev/strata/kubelet/cri"
 	"github.com/strata-dev/strata/kubelet/pods"
 	"github.com/strata-dev/strata/kubelet/probes"
+	"github.com/strata-dev/strata/kubelet/volumes"
 )
 
 // runner is a part of the kubelet that runs until the context ends.
@@ -25,6 +26,11 @@ type components struct {
 }
 
 func newComponents(ctx context.Context, cfg Config, client kubernetes.Interface, runtime cri.Runtime, recorder events.EventRecorder) (*components, error) {
+	vols := volumes.New(volumes.Config{
+		Client:   client,
+		PodsDir:  cfg.PodsDir(),
+		Recorder: recorder,
+	})
 	var ctrl *pods.Controller
 	prober := probes.New(probes.Config{
 		Runtime:  runtime,
@@ -51,6 +57,10 @@ func newComponents(ctx context.Context, cfg Config, client kubernetes.Interface,
 		return nil, err
 	}
 	c := &components{pods: ctrl}
+	c.runners = append(c.runners, runner{"volumes", func(ctx context.Context) error {
+		vols.Run(ctx)
+		return nil
+	}})
 	c.runners = append(c.runners, runner{"pods", func(ctx context.Context) error {
 		defer prober.Stop()
 		return ctrl.Run(ctx)
