@@ -38,9 +38,12 @@ type Environment struct {
 	// Objects reads ConfigMaps and Secrets; without it references to them
 	// fail (or are skipped when optional).
 	Objects ObjectGetter
-	// ServiceEnv returns the service variables of a namespace
-	// (<SVC>_SERVICE_HOST …), which come first and can be overridden.
-	ServiceEnv func(ctx context.Context, namespace string) (map[string]string, error)
+	// ServiceEnv returns the service variables a pod gets
+	// (<SVC>_SERVICE_HOST …): those of the services of its namespace when
+	// its enableServiceLinks is unset or true, and always those of the
+	// API server's `kubernetes` Service. They come first and can be
+	// overridden. podenv.Services implements it.
+	ServiceEnv func(ctx context.Context, pod *corev1.Pod) (map[string]string, error)
 	// NodeName and HostIPs answer fieldRefs to spec.nodeName and
 	// status.hostIP(s).
 	NodeName string
@@ -53,8 +56,8 @@ type Environment struct {
 // Env implements EnvSource.
 func (e *Environment) Env(ctx context.Context, pod *corev1.Pod, c *corev1.Container, podIPs []string) ([]EnvVar, error) {
 	env := newOrderedEnv()
-	if e.ServiceEnv != nil && (pod.Spec.EnableServiceLinks == nil || *pod.Spec.EnableServiceLinks) {
-		vars, err := e.ServiceEnv(ctx, pod.Namespace)
+	if e.ServiceEnv != nil {
+		vars, err := e.ServiceEnv(ctx, pod)
 		if err != nil {
 			return nil, err
 		}

@@ -55,7 +55,7 @@ func TestEnvironment(t *testing.T) {
 			configMaps: map[string]*corev1.ConfigMap{"settings": {Data: map[string]string{"color": "blue", "size": "L"}}},
 			secrets:    map[string]*corev1.Secret{"creds": {Data: map[string][]byte{"user": []byte("admin"), "pass": []byte("s3cret")}}},
 		},
-		ServiceEnv: func(ctx context.Context, namespace string) (map[string]string, error) {
+		ServiceEnv: func(ctx context.Context, pod *corev1.Pod) (map[string]string, error) {
 			return map[string]string{"KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443"}, nil
 		},
 	}
