@@ -162,7 +162,7 @@ func TestCompose(t *testing.T) {
 		{
 			name: "more than 3 nameservers", pod: dnsPod(corev1.DNSClusterFirst, false, &corev1.PodDNSConfig{Nameservers: []string{"1.1.1.1", "8.8.8.8", "9.9.9.9"}}),
 			clusterDNS: clusterDNS, domain: "cluster.local",
-			want: &runtimeapi.DNSConfig{Servers: []string{"10.96.0.10", "1.1.1.1", "8.8.8.8"}, Searches: clusterSearch, Options: []string{"ndots:5"}},
+			want:       &runtimeapi.DNSConfig{Servers: []string{"10.96.0.10", "1.1.1.1", "8.8.8.8"}, Searches: clusterSearch, Options: []string{"ndots:5"}},
 			wantEvents: []Event{{Reason: "DNSConfigForming", Message: "Nameserver limits were exceeded, some nameservers have been omitted, the applied nameserver line is: 10.96.0.10 1.1.1.1 8.8.8.8"}},
 		},
 		{
@@ -174,8 +174,8 @@ func TestCompose(t *testing.T) {
 		},
 		{
 			name: "search path too long for resolvers", pod: dnsPod(corev1.DNSDefault, false, nil),
-			host: &runtimeapi.DNSConfig{Searches: []string{"a.example", long, "b.example"}},
-			want: &runtimeapi.DNSConfig{Searches: []string{"a.example", "b.example"}},
+			host:       &runtimeapi.DNSConfig{Searches: []string{"a.example", long, "b.example"}},
+			want:       &runtimeapi.DNSConfig{Searches: []string{"a.example", "b.example"}},
 			wantEvents: []Event{{Reason: "DNSConfigForming", Message: "Search Line limits were exceeded, some search paths have been omitted, the applied search line is: a.example b.example"}},
 		},
 		{
