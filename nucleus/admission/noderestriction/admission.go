@@ -1,8 +1,8 @@
 // Package noderestriction is the NodeRestriction admission plugin: a kubelet
 // (user `system:node:<name>` in group `system:nodes`) may only change its own
 // Node (not its restricted labels, not its taints once it exists), create
-// mirror pods bound to itself that reference no credentials, update the
-// status of, delete and evict only the pods bound to it, request
+// mirror pods bound to and owned by itself that reference no credentials,
+// update the status of, delete and evict only the pods bound to it, request
 // ServiceAccount tokens only for those pods, and touch only its own Lease.
 package noderestriction
 
@@ -51,7 +51,8 @@ func Register(plugins *admission.Plugins) {
 // Plugin is the NodeRestriction admission plugin.
 type Plugin struct {
 	*admission.Handler
-	pods corelisters.PodLister
+	pods  corelisters.PodLister
+	nodes corelisters.NodeLister
 }
 
 var (
@@ -59,20 +60,25 @@ var (
 	_ initializer.WantsExternalKubeInformerFactory = &Plugin{}
 )
 
-// New returns the plugin; the pod lister comes from an initializer.
+// New returns the plugin; the pod and node listers come from an
+// initializer.
 func New() *Plugin {
 	return &Plugin{Handler: admission.NewHandler(admission.Create, admission.Update, admission.Delete)}
 }
 
-// SetExternalKubeInformerFactory sets the pod lister.
+// SetExternalKubeInformerFactory sets the pod and node listers.
 func (p *Plugin) SetExternalKubeInformerFactory(f informers.SharedInformerFactory) {
 	p.pods = f.Core().V1().Pods().Lister()
+	p.nodes = f.Core().V1().Nodes().Lister()
 }
 
-// ValidateInitialization checks the plugin got its lister.
+// ValidateInitialization checks the plugin got its listers.
 func (p *Plugin) ValidateInitialization() error {
 	if p.pods == nil {
 		return fmt.Errorf("missing pod lister")
+	}
+	if p.nodes == nil {
+		return fmt.Errorf("missing node lister")
 	}
 	return nil
 }
@@ -123,7 +129,7 @@ func (p *Plugin) admitPod(nodeName string, a admission.Attributes) error {
 			if !ok {
 				return apierrors.NewBadRequest(fmt.Sprintf("unexpected type %T", a.GetObject()))
 			}
-			return admitMirrorPod(nodeName, pod, a)
+			return p.admitMirrorPod(nodeName, pod, a)
 		case admission.Delete:
 			return p.requireBoundPod(nodeName, a, "delete")
 		default:
@@ -149,20 +155,57 @@ func (p *Plugin) admitPod(nodeName string, a admission.Attributes) error {
 	return admission.NewForbidden(a, fmt.Errorf("unexpected subresource %q", a.GetSubresource()))
 }
 
-// admitMirrorPod lets a node create only mirror pods bound to itself that
-// carry no credentials.
-func admitMirrorPod(nodeName string, pod *corev1.Pod, a admission.Attributes) error {
+// admitMirrorPod lets a node create only mirror pods bound to itself,
+// owned by its Node (so that they go with it), that carry no credentials.
+func (p *Plugin) admitMirrorPod(nodeName string, pod *corev1.Pod, a admission.Attributes) error {
 	if _, ok := pod.Annotations[corev1.MirrorPodAnnotationKey]; !ok {
 		return admission.NewForbidden(a, fmt.Errorf("pod does not have %q annotation, node %q can only create mirror pods", corev1.MirrorPodAnnotationKey, nodeName))
 	}
 	if pod.Spec.NodeName != nodeName {
 		return admission.NewForbidden(a, fmt.Errorf("node %q can only create pods with spec.nodeName set to itself", nodeName))
 	}
+	if err := p.checkNodeOwner(nodeName, pod, a); err != nil {
+		return err
+	}
 	if pod.Spec.ServiceAccountName != "" {
 		return admission.NewForbidden(a, fmt.Errorf("node %q can not create pods that reference a service account", nodeName))
 	}
 	if kinds := referencedKinds(pod); len(kinds) > 0 {
 		return admission.NewForbidden(a, fmt.Errorf("node %q can not create pods that reference %s", nodeName, kinds[0]))
+	}
+	return nil
+}
+
+// checkNodeOwner requires a mirror pod's only owner reference to be the
+// node's Node, as its controller, without blockOwnerDeletion, with the
+// Node's current UID.
+func (p *Plugin) checkNodeOwner(nodeName string, pod *corev1.Pod, a admission.Attributes) error {
+	switch len(pod.OwnerReferences) {
+	case 0:
+		return admission.NewForbidden(a, fmt.Errorf("node %q can only create pods with an owner reference set to itself", nodeName))
+	case 1:
+	default:
+		return admission.NewForbidden(a, fmt.Errorf("node %q can only create pods with a single owner reference set to itself", nodeName))
+	}
+	owner := pod.OwnerReferences[0]
+	if owner.APIVersion != corev1.SchemeGroupVersion.String() || owner.Kind != "Node" || owner.Name != nodeName {
+		return admission.NewForbidden(a, fmt.Errorf("node %q can only create pods with an owner reference set to itself", nodeName))
+	}
+	if owner.Controller == nil || !*owner.Controller {
+		return admission.NewForbidden(a, fmt.Errorf("node %q can only create pods with a controller owner reference set to itself", nodeName))
+	}
+	if owner.BlockOwnerDeletion != nil && *owner.BlockOwnerDeletion {
+		return admission.NewForbidden(a, fmt.Errorf("node %q must not set blockOwnerDeletion on an owner reference", nodeName))
+	}
+	node, err := p.nodes.Get(nodeName)
+	if apierrors.IsNotFound(err) {
+		return err
+	}
+	if err != nil {
+		return admission.NewForbidden(a, fmt.Errorf("error looking up node %s to verify uid: %w", nodeName, err))
+	}
+	if owner.UID != node.UID {
+		return admission.NewForbidden(a, fmt.Errorf("node %s UID mismatch: expected %s got %s", nodeName, owner.UID, node.UID))
 	}
 	return nil
 }
@@ -193,6 +236,9 @@ func referencedKinds(pod *corev1.Pod) []string {
 				}
 				if s.ConfigMap != nil {
 					add("configmaps")
+				}
+				if s.ClusterTrustBundle != nil {
+					add("clustertrustbundles")
 				}
 			}
 		}

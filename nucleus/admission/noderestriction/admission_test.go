@@ -16,6 +16,7 @@ import (
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/utils/ptr"
 )
 
 var (
@@ -30,6 +31,7 @@ func boundPod(name, node string) *corev1.Pod {
 func mirrorPod(node string, mutate ...func(*corev1.Pod)) *corev1.Pod {
 	p := boundPod("mirror", node)
 	p.Annotations = map[string]string{corev1.MirrorPodAnnotationKey: "hash"}
+	p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "v1", Kind: "Node", Name: node, UID: k8stypes.UID("uid-" + node), Controller: ptr.To(true)}}
 	for _, m := range mutate {
 		m(p)
 	}
@@ -37,7 +39,7 @@ func mirrorPod(node string, mutate ...func(*corev1.Pod)) *corev1.Pod {
 }
 
 func nodeObj(name string, labels map[string]string, taints ...corev1.Taint) *corev1.Node {
-	return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}, Spec: corev1.NodeSpec{Taints: taints}}
+	return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels, UID: k8stypes.UID("uid-" + name)}, Spec: corev1.NodeSpec{Taints: taints}}
 }
 
 type request struct {
@@ -73,6 +75,9 @@ func TestValidate(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := f.Core().V1().Nodes().Informer().GetStore().Add(nodeObj("node1", nil)); err != nil {
+		t.Fatal(err)
+	}
 	plugin := New()
 	plugin.SetExternalKubeInformerFactory(f)
 	if err := plugin.ValidateInitialization(); err != nil {
@@ -94,6 +99,34 @@ func TestValidate(t *testing.T) {
 			wantErr: `node "node1" can only create mirror pods`},
 		{name: "mirror pod elsewhere", req: request{op: admission.Create, resource: pods, namespace: "ns", name: "mirror", obj: mirrorPod("node2")},
 			wantErr: `node "node1" can only create pods with spec.nodeName set to itself`},
+		{name: "mirror pod without owner", req: request{op: admission.Create, resource: pods, namespace: "ns", name: "mirror",
+			obj: mirrorPod("node1", func(p *corev1.Pod) { p.OwnerReferences = nil })},
+			wantErr: `node "node1" can only create pods with an owner reference set to itself`},
+		{name: "mirror pod with two owners", req: request{op: admission.Create, resource: pods, namespace: "ns", name: "mirror",
+			obj: mirrorPod("node1", func(p *corev1.Pod) { p.OwnerReferences = append(p.OwnerReferences, p.OwnerReferences[0]) })},
+			wantErr: `node "node1" can only create pods with a single owner reference set to itself`},
+		{name: "mirror pod owned by another node", req: request{op: admission.Create, resource: pods, namespace: "ns", name: "mirror",
+			obj: mirrorPod("node1", func(p *corev1.Pod) { p.OwnerReferences[0].Name = "node2" })},
+			wantErr: `node "node1" can only create pods with an owner reference set to itself`},
+		{name: "mirror pod owned by something else", req: request{op: admission.Create, resource: pods, namespace: "ns", name: "mirror",
+			obj: mirrorPod("node1", func(p *corev1.Pod) { p.OwnerReferences[0].Kind = "ReplicaSet"; p.OwnerReferences[0].APIVersion = "apps/v1" })},
+			wantErr: `node "node1" can only create pods with an owner reference set to itself`},
+		{name: "mirror pod owner not controller", req: request{op: admission.Create, resource: pods, namespace: "ns", name: "mirror",
+			obj: mirrorPod("node1", func(p *corev1.Pod) { p.OwnerReferences[0].Controller = nil })},
+			wantErr: `node "node1" can only create pods with a controller owner reference set to itself`},
+		{name: "mirror pod owner blocking deletion", req: request{op: admission.Create, resource: pods, namespace: "ns", name: "mirror",
+			obj: mirrorPod("node1", func(p *corev1.Pod) { p.OwnerReferences[0].BlockOwnerDeletion = ptr.To(true) })},
+			wantErr: `node "node1" must not set blockOwnerDeletion on an owner reference`},
+		{name: "mirror pod owned by an older node", req: request{op: admission.Create, resource: pods, namespace: "ns", name: "mirror",
+			obj: mirrorPod("node1", func(p *corev1.Pod) { p.OwnerReferences[0].UID = "old" })},
+			wantErr: `node node1 UID mismatch: expected old got uid-node1`},
+		{name: "mirror pod with cluster trust bundle", req: request{op: admission.Create, resource: pods, namespace: "ns", name: "mirror",
+			obj: mirrorPod("node1", func(p *corev1.Pod) {
+				p.Spec.Volumes = []corev1.Volume{{Name: "b", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{
+					Sources: []corev1.VolumeProjection{{ClusterTrustBundle: &corev1.ClusterTrustBundleProjection{Path: "ca.pem"}}},
+				}}}}
+			})},
+			wantErr: `node "node1" can not create pods that reference clustertrustbundles`},
 		{name: "mirror pod with service account", req: request{op: admission.Create, resource: pods, namespace: "ns", name: "mirror",
 			obj: mirrorPod("node1", func(p *corev1.Pod) { p.Spec.ServiceAccountName = "default" })},
 			wantErr: `node "node1" can not create pods that reference a service account`},

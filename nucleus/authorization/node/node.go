@@ -3,7 +3,8 @@
 // own Node and Lease, read the pods bound to it and only the Secrets,
 // ConfigMaps, PersistentVolumeClaims, PersistentVolumes and ServiceAccount
 // tokens those pods reference, update their status, evict them, create mirror
-// pods and events. On anything else it has no opinion, so later authorizers
+// pods and events, and read Services (for the pods' Service environment
+// variables, as upstream's system:node role grants). On anything else it has no opinion, so later authorizers
 // may still decide (and the nucleus' default is to deny).
 //
 // What a node's pods reference comes from a Graph, built from informers in
@@ -132,6 +133,10 @@ func (a *Authorizer) decide(node string, attrs authorizer.Attributes) (bool, str
 		}
 	case "/events", "events.k8s.io/events":
 		return sub == "" && verbIn(verb, "create", "update", "patch"), ""
+	case "/services":
+		// Upstream's system:node ClusterRole: the kubelet's Service
+		// informer for pods' environment variables.
+		return sub == "" && verbIn(verb, "get", "list", "watch"), ""
 	case "/pods":
 		return a.decidePod(node, attrs)
 	case "/secrets", "/configmaps", "/persistentvolumeclaims":
@@ -261,6 +266,7 @@ func (a *Authorizer) RulesFor(node, namespace string) []authorizer.ResourceRuleI
 		rule(core, []string{"nodes"}, []string{"update", "patch", "delete"}, []string{node}),
 		rule(core, []string{"nodes/status"}, []string{"get", "update", "patch"}, []string{node}),
 		rule([]string{"", "events.k8s.io"}, []string{"events"}, []string{"create", "update", "patch"}, nil),
+		rule(core, []string{"services"}, []string{"get", "list", "watch"}, nil),
 		rule(core, []string{"pods"}, []string{"create"}, nil),
 	}
 	if namespace == LeaseNamespace {
