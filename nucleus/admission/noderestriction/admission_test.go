@@ -109,7 +109,10 @@ func TestValidate(t *testing.T) {
 			obj: mirrorPod("node1", func(p *corev1.Pod) { p.OwnerReferences[0].Name = "node2" })},
 			wantErr: `node "node1" can only create pods with an owner reference set to itself`},
 		{name: "mirror pod owned by something else", req: request{op: admission.Create, resource: pods, namespace: "ns", name: "mirror",
-			obj: mirrorPod("node1", func(p *corev1.Pod) { p.OwnerReferences[0].Kind = "ReplicaSet"; p.OwnerReferences[0].APIVersion = "apps/v1" })},
+			obj: mirrorPod("node1", func(p *corev1.Pod) {
+				p.OwnerReferences[0].Kind = "ReplicaSet"
+				p.OwnerReferences[0].APIVersion = "apps/v1"
+			})},
 			wantErr: `node "node1" can only create pods with an owner reference set to itself`},
 		{name: "mirror pod owner not controller", req: request{op: admission.Create, resource: pods, namespace: "ns", name: "mirror",
 			obj: mirrorPod("node1", func(p *corev1.Pod) { p.OwnerReferences[0].Controller = nil })},
