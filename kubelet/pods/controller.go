@@ -51,8 +51,12 @@ type ControllerConfig struct {
 	// Probes runs the containers' probes (none when nil): it is told what
 	// runs after each sync and when a pod is gone, and its results are the
 	// workers' (Worker.Probes) unless those are set. Its changes should
-	// wake the pod up through Notify.
+	// wake the pod up through Notify. It knows pods by their PodUID.
 	Probes ProbeManager
+	// StaticPods, when set, keeps static pods running while their mirror
+	// pods are deleted and created again (see StaticPods). Without it a
+	// mirror pod is run and stopped like any other pod.
+	StaticPods StaticPods
 }
 
 // ProbeManager runs the probes of the node's containers (package
@@ -92,6 +96,7 @@ type Controller struct {
 
 // podWorker is one pod's goroutine.
 type podWorker struct {
+	// uid is the pod's UID in the runtime (PodUID).
 	uid       types.UID
 	namespace string
 	name      string
@@ -218,21 +223,22 @@ func (c *Controller) onPod(obj any) {
 	if !ok || pod.Spec.NodeName != c.cfg.NodeName {
 		return
 	}
+	uid := PodUID(pod)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ctx == nil || c.stopping {
 		return
 	}
-	pw, ok := c.workers[pod.UID]
+	pw, ok := c.workers[uid]
 	if !ok {
 		pw = &podWorker{
-			uid:       pod.UID,
+			uid:       uid,
 			namespace: pod.Namespace,
 			name:      pod.Name,
-			worker:    NewWorker(c.cfg.Worker, pod.UID),
+			worker:    NewWorker(c.cfg.Worker, uid),
 			signal:    make(chan struct{}, 1),
 		}
-		c.workers[pod.UID] = pw
+		c.workers[uid] = pw
 		c.wg.Add(1)
 		go c.runWorker(c.ctx, pw)
 	}
@@ -240,8 +246,8 @@ func (c *Controller) onPod(obj any) {
 	notify(pw.signal)
 }
 
-// Notify wakes the worker of the pod with uid up, if it has one, to sync
-// it again (a probe result changed).
+// Notify wakes the worker of the pod with uid (its PodUID) up, if it has
+// one, to sync it again (a probe result changed).
 func (c *Controller) Notify(uid types.UID) {
 	c.signal(uid)
 }
@@ -304,8 +310,21 @@ func (c *Controller) syncPod(ctx context.Context, pw *podWorker) (time.Duration,
 		log.Error(err, "Reading pod from the cache failed")
 		return errorBackoff, false
 	}
-	if apierrors.IsNotFound(err) || pod.UID != pw.uid {
+	if apierrors.IsNotFound(err) || PodUID(pod) != pw.uid {
+		if c.staticPodDefined(pw) {
+			log.V(1).Info("Keeping the static pod running until its mirror pod is created again")
+			return c.cfg.ResyncInterval, false
+		}
 		return c.removePod(ctx, pw)
+	}
+	if pod.DeletionTimestamp != nil && c.staticPodDefined(pw) {
+		// The static pod source deletes the mirror pod for good and
+		// creates it again; the static pod goes on.
+		log.V(1).Info("Keeping the static pod running while its mirror pod is deleted")
+		return c.cfg.ResyncInterval, false
+	}
+	if pw.written != nil && pw.written.UID != pod.UID {
+		pw.written = nil // a new mirror pod of the same static pod
 	}
 	if pw.written != nil && pod.ResourceVersion == pw.writtenFrom {
 		// The informer has not seen our last write yet.
@@ -313,13 +332,15 @@ func (c *Controller) syncPod(ctx context.Context, pw *podWorker) (time.Duration,
 		pod.Status = *pw.written.Status.DeepCopy()
 	}
 
+	// The worker and the probes know a mirror pod by its static pod's UID.
+	view := runtimeView(pod)
 	if c.cfg.Probes != nil && !pw.probing {
 		// A restarted kubelet: the probes of containers that already run
 		// start from what the API was told about them.
-		c.cfg.Probes.UpdatePod(pod, pod.Status)
+		c.cfg.Probes.UpdatePod(view, pod.Status)
 		pw.probing = true
 	}
-	res, syncErr := pw.worker.Sync(ctx, pod)
+	res, syncErr := pw.worker.Sync(ctx, view)
 	if res.Status.Phase != "" {
 		from := pod.ResourceVersion
 		written, err := c.writer.Write(ctx, pod, res.Status, res.Stopped)
@@ -331,7 +352,7 @@ func (c *Controller) syncPod(ctx context.Context, pw *podWorker) (time.Duration,
 			pw.written, pw.writtenFrom = written, from
 		}
 		if c.cfg.Probes != nil {
-			c.cfg.Probes.UpdatePod(pod, res.Status)
+			c.cfg.Probes.UpdatePod(view, res.Status)
 		}
 	}
 	if syncErr != nil {
@@ -352,7 +373,7 @@ func (c *Controller) removePod(ctx context.Context, pw *podWorker) (time.Duratio
 	last := pw.last
 	c.mu.Unlock()
 	if last != nil {
-		last = last.DeepCopy()
+		last = runtimeView(last).DeepCopy()
 		if last.DeletionTimestamp == nil {
 			now := metav1.NewTime(c.clock.Now())
 			last.DeletionTimestamp = &now
@@ -385,8 +406,11 @@ func (c *Controller) removeOrphans(ctx context.Context, inRuntime map[types.UID]
 		if skip {
 			continue
 		}
-		if pod, err := c.pods.Pods(name.namespace).Get(name.name); err == nil && pod.UID == uid {
+		if pod, err := c.pods.Pods(name.namespace).Get(name.name); err == nil && PodUID(pod) == uid {
 			continue // its worker is about to start
+		}
+		if c.cfg.StaticPods != nil && c.cfg.StaticPods.HasStaticPod(string(uid)) {
+			continue // a static pod whose mirror pod is yet to be created
 		}
 		c.mu.Lock()
 		c.orphans[uid] = true
@@ -406,7 +430,19 @@ func (c *Controller) removeOrphans(ctx context.Context, inRuntime map[types.UID]
 	}
 }
 
-// Running tells whether the pod with uid has a worker.
+// staticPodDefined tells whether pw runs a static pod (it was last seen
+// as a mirror pod) that its manifest still defines.
+func (c *Controller) staticPodDefined(pw *podWorker) bool {
+	if c.cfg.StaticPods == nil {
+		return false
+	}
+	c.mu.Lock()
+	last := pw.last
+	c.mu.Unlock()
+	return last != nil && IsMirrorPod(last) && c.cfg.StaticPods.HasStaticPod(string(pw.uid))
+}
+
+// Running tells whether the pod with uid (its PodUID) has a worker.
 func (c *Controller) Running(uid types.UID) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
