@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/proxy"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/klog/v2"
@@ -20,6 +21,15 @@ import (
 // podUIDLabel is the label the kubelet puts on a pod's sandbox with the
 // pod's UID (upstream's key).
 const podUIDLabel = "io.kubernetes.pod.uid"
+
+// runtimeUID is the UID a pod's sandbox is labelled with: a mirror pod's
+// is its static pod's (kubelet/pods.PodUID).
+func runtimeUID(pod *corev1.Pod) types.UID {
+	if hash := pod.Annotations[corev1.MirrorPodAnnotationKey]; hash != "" {
+		return types.UID(hash)
+	}
+	return pod.UID
+}
 
 // streams are the standard streams a client asked for.
 type streams struct {
@@ -115,7 +125,7 @@ func (s *Server) portForward(w http.ResponseWriter, r *http.Request) {
 	}
 	sandboxes, err := s.cfg.Runtime.ListPodSandbox(r.Context(), &runtimeapi.PodSandboxFilter{
 		State:         &runtimeapi.PodSandboxStateValue{State: runtimeapi.PodSandboxState_SANDBOX_READY},
-		LabelSelector: map[string]string{podUIDLabel: string(pod.UID)},
+		LabelSelector: map[string]string{podUIDLabel: string(runtimeUID(pod))},
 	})
 	if err != nil {
 		writeRuntimeError(w, err)
