@@ -236,3 +236,10 @@ func TestPlanMirrorPods(t *testing.T) {
 		})
 	}
 }
+
+func TestNilSourceHasNoStaticPods(t *testing.T) {
+	var s *Source
+	if s.HasStaticPod("x") {
+		t.Error("a nil source has static pods")
+	}
+}

@@ -102,8 +102,11 @@ func New(cfg Config) *Source {
 }
 
 // HasStaticPod implements pods.StaticPods. Until the manifests were read
-// once every static pod may still be defined.
+// once every static pod may still be defined. A nil Source defines none.
 func (s *Source) HasStaticPod(hash string) bool {
+	if s == nil {
+		return false
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return !s.scanned || s.defined[hash]
