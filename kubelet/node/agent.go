@@ -233,7 +233,8 @@ func (a *Agent) HostIPs() []string {
 }
 
 // Run registers the Node, then renews its Lease and reports its status
-// until ctx ends. Registration is retried with back-off until it succeeds.
+// until ctx ends (call it once). Registration is retried with back-off
+// until it succeeds.
 // The kube-node-lease namespace is the nucleus' to create, as upstream's
 // API server does: a node may not create namespaces.
 func (a *Agent) Run(ctx context.Context) error {
