@@ -25,6 +25,9 @@ type Runtime interface {
 type RuntimeService interface {
 	// Version reports the runtime's name and version.
 	Version(ctx context.Context, apiVersion string) (*runtimeapi.VersionResponse, error)
+	// Status reports the runtime's conditions (RuntimeReady, NetworkReady),
+	// its handlers and their features.
+	Status(ctx context.Context, verbose bool) (*runtimeapi.StatusResponse, error)
 
 	// RunPodSandbox creates and starts a pod sandbox (its namespaces and
 	// network) and returns its ID.

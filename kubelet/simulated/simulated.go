@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -30,6 +29,7 @@ import (
 	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
 
+	kubeletnode "github.com/strata-dev/strata/kubelet/node"
 	"github.com/strata-dev/strata/nucleus/version"
 )
 
@@ -83,7 +83,7 @@ type node struct {
 	mu      sync.Mutex
 	nextIP  int
 	podIPs  map[types.UID]string
-	lease   *coordinationv1.Lease
+	lease   *kubeletnode.Lease
 }
 
 // Simulator runs the nodes of one Config.
@@ -314,56 +314,19 @@ func (s *Simulator) register(ctx context.Context, n *node) error {
 	if got, err = s.client.CoreV1().Nodes().UpdateStatus(ctx, got, metav1.UpdateOptions{}); err != nil {
 		return fmt.Errorf("reporting the status of node %s: %w", n.name, err)
 	}
-	n.lease = &coordinationv1.Lease{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:      n.name,
-			Namespace: LeaseNamespace,
-			OwnerReferences: []metav1.OwnerReference{{
-				APIVersion: "v1", Kind: "Node", Name: n.name, UID: got.UID,
-			}},
-		},
-		Spec: coordinationv1.LeaseSpec{
-			HolderIdentity:       ptr.To(n.name),
-			LeaseDurationSeconds: ptr.To[int32](leaseDurationSeconds),
-		},
-	}
+	n.lease = kubeletnode.NewLease(s.client, n.name, leaseDurationSeconds*time.Second, nil)
+	n.lease.SetOwner(got.UID)
 	return s.renewLease(ctx, n)
 }
 
-// renewLease writes the node's Lease with a fresh renewTime.
+// renewLease writes the node's Lease with a fresh renewTime, as a kubelet
+// does (see kubelet/node.Lease).
 func (s *Simulator) renewLease(ctx context.Context, n *node) error {
-	leases := s.client.CoordinationV1().Leases(LeaseNamespace)
-	l := n.lease.DeepCopy()
-	l.Spec.RenewTime = &metav1.MicroTime{Time: time.Now()}
-	var (
-		got *coordinationv1.Lease
-		err error
-	)
-	if l.ResourceVersion == "" {
-		got, err = leases.Create(ctx, l, metav1.CreateOptions{})
-		if apierrors.IsAlreadyExists(err) {
-			var cur *coordinationv1.Lease
-			if cur, err = leases.Get(ctx, l.Name, metav1.GetOptions{}); err == nil {
-				l.ResourceVersion = cur.ResourceVersion
-				got, err = leases.Update(ctx, l, metav1.UpdateOptions{})
-			}
-		}
-	} else {
-		got, err = leases.Update(ctx, l, metav1.UpdateOptions{})
-		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
-			l.ResourceVersion = ""
-			n.lease = l
-			return s.renewLease(ctx, n)
-		}
+	err := n.lease.Renew(ctx)
+	if err != nil && ctx.Err() == nil {
+		klog.FromContext(ctx).Error(err, "Renewing the node lease", "node", n.name)
 	}
-	if err != nil {
-		if ctx.Err() == nil {
-			klog.FromContext(ctx).Error(err, "Renewing the node lease", "node", n.name)
-		}
-		return err
-	}
-	n.lease = got
-	return nil
+	return err
 }
 
 func (s *Simulator) next(ctx context.Context) bool {

@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -75,6 +76,8 @@ type Runtime struct {
 	injected   map[string][]error
 	exec       ExecFunc
 	calls      []string
+	// conditions are what Status reports, by type.
+	conditions map[string]*runtimeapi.RuntimeCondition
 }
 
 type sandbox struct {
@@ -100,6 +103,10 @@ func New(clk clock.PassiveClock) *Runtime {
 		pullErrors: map[string]error{},
 		behaviors:  map[string]Behavior{},
 		injected:   map[string][]error{},
+		conditions: map[string]*runtimeapi.RuntimeCondition{
+			runtimeapi.RuntimeReady: {Type: runtimeapi.RuntimeReady, Status: true},
+			runtimeapi.NetworkReady: {Type: runtimeapi.NetworkReady, Status: true},
+		},
 	}
 }
 
@@ -136,6 +143,14 @@ func (r *Runtime) InjectError(method string, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.injected[method] = append(r.injected[method], err)
+}
+
+// SetCondition sets a condition Status reports (RuntimeReady and
+// NetworkReady are true until a test changes them).
+func (r *Runtime) SetCondition(conditionType string, status bool, reason, message string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.conditions[conditionType] = &runtimeapi.RuntimeCondition{Type: conditionType, Status: status, Reason: reason, Message: message}
 }
 
 // SetExec answers ExecSync calls.
@@ -252,6 +267,25 @@ func (r *Runtime) Version(ctx context.Context, apiVersion string) (*runtimeapi.V
 		RuntimeName:       "fake",
 		RuntimeVersion:    "1.0.0",
 		RuntimeApiVersion: "v1",
+	}, nil
+}
+
+// Status implements cri.RuntimeService: the conditions (see SetCondition)
+// and the default handler.
+func (r *Runtime) Status(ctx context.Context, verbose bool) (*runtimeapi.StatusResponse, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.injectedLocked("Status"); err != nil {
+		return nil, err
+	}
+	var conditions []*runtimeapi.RuntimeCondition
+	for _, t := range slices.Sorted(maps.Keys(r.conditions)) {
+		conditions = append(conditions, clone(r.conditions[t]))
+	}
+	return &runtimeapi.StatusResponse{
+		Status:          &runtimeapi.RuntimeStatus{Conditions: conditions},
+		RuntimeHandlers: []*runtimeapi.RuntimeHandler{{Name: "", Features: &runtimeapi.RuntimeHandlerFeatures{}}},
+		Features:        &runtimeapi.RuntimeFeatures{},
 	}, nil
 }
 
@@ -703,7 +737,7 @@ func logPath(dir, path string) string {
 }
 
 type protoMessage interface {
-	*runtimeapi.PodSandboxStatus | *runtimeapi.ContainerStatus | *runtimeapi.Image
+	*runtimeapi.PodSandboxStatus | *runtimeapi.ContainerStatus | *runtimeapi.Image | *runtimeapi.RuntimeCondition
 }
 
 // clone copies a status so that callers cannot change the runtime's own.

@@ -1,9 +1,12 @@
 // Package noderestriction is the NodeRestriction admission plugin: a kubelet
-// (user `system:node:<name>` in group `system:nodes`) may only change its own
-// Node (not its restricted labels, not its taints once it exists), create
-// mirror pods bound to and owned by itself that reference no credentials,
-// update the status of, delete and evict only the pods bound to it, request
-// ServiceAccount tokens only for those pods, and touch only its own Lease.
+// (user `system:node:<name>` in group `system:nodes`) may only create and
+// change its own Node — with no label under node-restriction.kubernetes.io
+// and no kubernetes.io or k8s.io label a kubelet may not set (such as
+// node-role.kubernetes.io/*), no configSource, and no taint change once it
+// exists — create mirror pods bound to and owned by itself that reference no
+// credentials, update the status of, delete and evict only the pods bound to
+// it, request ServiceAccount tokens only for those pods, and touch only its
+// own Lease in kube-node-lease.
 package noderestriction
 
 import (
@@ -17,12 +20,15 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/admission/initializer"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/client-go/informers"
 	corelisters "k8s.io/client-go/listers/core/v1"
+
+	"github.com/strata-dev/strata/kubelet/nodelabels"
 )
 
 const (
@@ -113,9 +119,24 @@ func (p *Plugin) Validate(_ context.Context, a admission.Attributes, _ admission
 			return p.admitToken(nodeName, a)
 		}
 	case leaseResource:
-		if a.GetNamespace() == corev1.NamespaceNodeLease && a.GetName() != nodeName {
-			return admission.NewForbidden(a, fmt.Errorf("can only access node lease with the same name as the requesting node"))
+		return admitLease(nodeName, a)
+	}
+	return nil
+}
+
+// admitLease lets a node touch only its own Lease in kube-node-lease.
+func admitLease(nodeName string, a admission.Attributes) error {
+	if a.GetNamespace() != corev1.NamespaceNodeLease {
+		return admission.NewForbidden(a, fmt.Errorf("can only access leases in the %q system namespace", corev1.NamespaceNodeLease))
+	}
+	name := a.GetName()
+	if a.GetOperation() == admission.Create {
+		if obj, ok := a.GetObject().(metav1.Object); ok {
+			name = obj.GetName()
 		}
+	}
+	if name != nodeName {
+		return admission.NewForbidden(a, fmt.Errorf("can only access node lease with the same name as the requesting node"))
 	}
 	return nil
 }
@@ -285,40 +306,61 @@ func (p *Plugin) requireBoundPod(nodeName string, a admission.Attributes, verb s
 	return nil
 }
 
+// admitNode lets a node create and change only its own Node, as upstream:
+// a node may not give itself labels that steer workloads to it, a
+// configSource, or other taints than those it registered with.
 func admitNode(nodeName string, a admission.Attributes) error {
 	requested := a.GetName()
 	if a.GetOperation() == admission.Create {
 		if node, ok := a.GetObject().(*corev1.Node); ok {
 			requested = node.Name
-			if restricted := restrictedLabels(node.Labels); len(restricted) > 0 {
-				return admission.NewForbidden(a, fmt.Errorf("node %q is not allowed to set the following labels: %s", nodeName, strings.Join(restricted, ", ")))
-			}
 		}
 	}
 	if requested != nodeName {
 		return admission.NewForbidden(a, fmt.Errorf("node %q is not allowed to modify node %q", nodeName, requested))
 	}
-	if a.GetOperation() != admission.Update {
-		return nil
-	}
-	node, ok1 := a.GetObject().(*corev1.Node)
-	old, ok2 := a.GetOldObject().(*corev1.Node)
-	if !ok1 || !ok2 {
-		return nil
-	}
-	if a.GetSubresource() == "" && !apiequality.Semantic.DeepEqual(node.Spec.Taints, old.Spec.Taints) {
-		return admission.NewForbidden(a, fmt.Errorf("node %q is not allowed to modify taints", nodeName))
-	}
-	if changed := ChangedRestrictedLabels(old.Labels, node.Labels); len(changed) > 0 {
-		return admission.NewForbidden(a, fmt.Errorf("is not allowed to modify labels: %s", strings.Join(changed, ", ")))
+	switch a.GetOperation() {
+	case admission.Create:
+		node, ok := a.GetObject().(*corev1.Node)
+		if !ok {
+			return admission.NewForbidden(a, fmt.Errorf("unexpected type %T", a.GetObject()))
+		}
+		if node.Spec.ConfigSource != nil {
+			return admission.NewForbidden(a, fmt.Errorf("node %q is not allowed to create pods with a non-nil configSource", nodeName))
+		}
+		if forbidden := ForbiddenLabels(ModifiedLabels(node.Labels, nil)); len(forbidden) > 0 {
+			return admission.NewForbidden(a, fmt.Errorf("node %q is not allowed to set the following labels: %s", nodeName, strings.Join(forbidden, ", ")))
+		}
+	case admission.Update:
+		node, ok1 := a.GetObject().(*corev1.Node)
+		old, ok2 := a.GetOldObject().(*corev1.Node)
+		if !ok1 || !ok2 {
+			return admission.NewForbidden(a, fmt.Errorf("unexpected type %T", a.GetObject()))
+		}
+		if node.Spec.ConfigSource != nil && !apiequality.Semantic.DeepEqual(node.Spec.ConfigSource, old.Spec.ConfigSource) {
+			return admission.NewForbidden(a, fmt.Errorf("node %q is not allowed to update configSource to a new non-nil configSource", nodeName))
+		}
+		if !apiequality.Semantic.DeepEqual(node.Spec.Taints, old.Spec.Taints) {
+			return admission.NewForbidden(a, fmt.Errorf("node %q is not allowed to modify taints", nodeName))
+		}
+		if forbidden := ForbiddenLabels(ModifiedLabels(node.Labels, old.Labels)); len(forbidden) > 0 {
+			return admission.NewForbidden(a, fmt.Errorf("is not allowed to modify labels: %s", strings.Join(forbidden, ", ")))
+		}
 	}
 	return nil
 }
 
-func restrictedLabels(labels map[string]string) []string {
+// ModifiedLabels lists the keys added, changed or removed between two
+// label sets, sorted.
+func ModifiedLabels(cur, old map[string]string) []string {
 	var out []string
-	for k := range labels {
-		if isRestricted(k) {
+	for k, v := range cur {
+		if ov, ok := old[k]; !ok || ov != v {
+			out = append(out, k)
+		}
+	}
+	for k := range old {
+		if _, ok := cur[k]; !ok {
 			out = append(out, k)
 		}
 	}
@@ -326,31 +368,16 @@ func restrictedLabels(labels map[string]string) []string {
 	return out
 }
 
-func isRestricted(key string) bool {
-	prefix, _, found := strings.Cut(key, "/")
-	if !found {
-		return false
-	}
-	restricted := strings.TrimSuffix(RestrictedLabelPrefix, "/")
-	return prefix == restricted || strings.HasSuffix(prefix, "."+restricted)
-}
-
-// ChangedRestrictedLabels lists restricted labels added, changed or removed.
-func ChangedRestrictedLabels(old, cur map[string]string) []string {
+// ForbiddenLabels are the keys of modified a node may not set on itself:
+// those under node-restriction.kubernetes.io, and the kubernetes.io and
+// k8s.io labels that are not kubelet labels (see package nodelabels).
+func ForbiddenLabels(modified []string) []string {
 	var out []string
-	for k, v := range cur {
-		if isRestricted(k) {
-			if ov, ok := old[k]; !ok || ov != v {
-				out = append(out, k)
-			}
-		}
-	}
-	for k := range old {
-		if _, ok := cur[k]; !ok && isRestricted(k) {
+	for _, k := range modified {
+		if nodelabels.IsRestricted(k) || (nodelabels.IsKubernetesLabel(k) && !nodelabels.IsKubeletLabel(k)) {
 			out = append(out, k)
 		}
 	}
-	sort.Strings(out)
 	return out
 }
 

@@ -1,11 +1,14 @@
 // Package node authorizes kubelets, as upstream's Node authorizer does: a
-// node (user system:node:<name> in group system:nodes) may read and write its
-// own Node and Lease, read the pods bound to it and only the Secrets,
-// ConfigMaps, PersistentVolumeClaims, PersistentVolumes and ServiceAccount
-// tokens those pods reference, update their status, evict them, create mirror
-// pods and events, and read Services (for the pods' Service environment
-// variables, as upstream's system:node role grants). On anything else it has no opinion, so later authorizers
-// may still decide (and the nucleus' default is to deny).
+// node (user system:node:<name> in group system:nodes) may register and
+// update its own Node (never delete one), write its own Lease, read the
+// pods bound to it and only the Secrets, ConfigMaps, PersistentVolumeClaims,
+// PersistentVolumes and ServiceAccount tokens those pods reference, update
+// their status, evict them, create mirror pods and events, and — as
+// upstream's static node rules — read Services (for the pods' environment)
+// and create TokenReviews and SubjectAccessReviews (to authenticate and
+// authorize the kubelet API's callers). On anything else it has no opinion,
+// so later authorizers may still decide (and the nucleus' default is to
+// deny).
 //
 // What a node's pods reference comes from a Graph, built from informers in
 // production (see NewInformerGraph). What a node writes is checked by the
@@ -115,7 +118,7 @@ func (a *Authorizer) decide(node string, attrs authorizer.Attributes) (bool, str
 			case verb == "create":
 				// The name of a created node is NodeRestriction's to check.
 				return name == "" || name == node, ""
-			case verbIn(verb, "update", "patch", "delete"):
+			case verbIn(verb, "update", "patch"):
 				return name == node, ""
 			}
 		case "status":
@@ -137,6 +140,8 @@ func (a *Authorizer) decide(node string, attrs authorizer.Attributes) (bool, str
 		// Upstream's system:node ClusterRole: the kubelet's Service
 		// informer for pods' environment variables.
 		return sub == "" && verbIn(verb, "get", "list", "watch"), ""
+	case "authentication.k8s.io/tokenreviews", "authorization.k8s.io/subjectaccessreviews", "authorization.k8s.io/localsubjectaccessreviews":
+		return sub == "" && verb == "create", ""
 	case "/pods":
 		return a.decidePod(node, attrs)
 	case "/secrets", "/configmaps", "/persistentvolumeclaims":
@@ -263,11 +268,14 @@ func (a *Authorizer) RulesFor(node, namespace string) []authorizer.ResourceRuleI
 	core := []string{""}
 	rules := []authorizer.ResourceRuleInfo{
 		rule(core, []string{"nodes"}, []string{"get", "list", "watch", "create"}, nil),
-		rule(core, []string{"nodes"}, []string{"update", "patch", "delete"}, []string{node}),
+		rule(core, []string{"nodes"}, []string{"update", "patch"}, []string{node}),
 		rule(core, []string{"nodes/status"}, []string{"get", "update", "patch"}, []string{node}),
 		rule([]string{"", "events.k8s.io"}, []string{"events"}, []string{"create", "update", "patch"}, nil),
 		rule(core, []string{"services"}, []string{"get", "list", "watch"}, nil),
 		rule(core, []string{"pods"}, []string{"create"}, nil),
+		rule(core, []string{"services"}, []string{"get", "list", "watch"}, nil),
+		rule([]string{"authentication.k8s.io"}, []string{"tokenreviews"}, []string{"create"}, nil),
+		rule([]string{"authorization.k8s.io"}, []string{"subjectaccessreviews", "localsubjectaccessreviews"}, []string{"create"}, nil),
 	}
 	if namespace == LeaseNamespace {
 		rules = append(rules,
