@@ -24,6 +24,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/strata-dev/strata/kubelet/cri"
+	"github.com/strata-dev/strata/kubelet/node"
 	"github.com/strata-dev/strata/kubelet/pods"
 	"github.com/strata-dev/strata/kubelet/server"
 	"github.com/strata-dev/strata/kubelet/stats"
@@ -96,6 +97,9 @@ func (c *Config) complete() error {
 	if c.Hostname == "" {
 		c.Hostname = c.NodeName
 	}
+	if len(c.NodeIPs) == 0 {
+		c.NodeIPs, _ = node.DetectNodeIPs(context.Background(), c.NodeName, c.Hostname)
+	}
 	if c.RootDir == "" {
 		c.RootDir = DefaultRootDir
 	}
@@ -162,7 +166,7 @@ func Run(ctx context.Context, cfg Config) error {
 	defer broadcaster.Shutdown()
 	recorder := broadcaster.NewRecorder(scheme.Scheme, "kubelet")
 
-	c, err := newComponents(ctx, cfg, client, runtime, recorder)
+	c, err := newComponents(cfg, client, runtime, recorder)
 	if err != nil {
 		return fmt.Errorf("kubelet: %w", err)
 	}

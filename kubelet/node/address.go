@@ -238,3 +238,14 @@ func (h hostNetwork) resolve(ctx context.Context, name string) []net.IP {
 	ips, _ := net.DefaultResolver.LookupIP(ctx, "ip", name)
 	return ips
 }
+
+// DetectNodeIPs finds the node's InternalIP as upstream's kubelet does:
+// the hostname if it is an IP, what the node name resolves to, the default
+// route's interface. It reports false when it fell back to 127.0.0.1 (a
+// machine with only loopback).
+func DetectNodeIPs(ctx context.Context, nodeName, hostname string) ([]string, bool) {
+	host := hostNetwork{}
+	v4, v6 := host.routes()
+	ip, ok := chooseNodeIP(hostname, host.resolve(ctx, nodeName), v4, v6, host.interfaces())
+	return []string{ip.String()}, ok
+}

@@ -209,11 +209,8 @@ func New(cfg Config) (*Agent, error) {
 		lease:    NewLease(cfg.Client, cfg.NodeName, cfg.LeaseDuration, cfg.Clock),
 		ready:    make(chan struct{}),
 	}
-	host := hostNetwork{}
 	a.detectIPs = func(ctx context.Context) ([]string, bool) {
-		v4, v6 := host.routes()
-		ip, ok := chooseNodeIP(cfg.Hostname, host.resolve(ctx, cfg.NodeName), v4, v6, host.interfaces())
-		return []string{ip.String()}, ok
+		return DetectNodeIPs(ctx, cfg.NodeName, cfg.Hostname)
 	}
 	if len(nodeIPs) > 0 {
 		a.hostIPs = nodeIPs

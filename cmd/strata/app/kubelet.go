@@ -1,11 +1,11 @@
 package app
 
 import (
+	"context"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +20,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/strata-dev/strata/kubelet/agent"
+	"github.com/strata-dev/strata/kubelet/node"
 	"github.com/strata-dev/strata/kubelet/runtime/containerdenv"
 	"github.com/strata-dev/strata/kubelet/simulated"
 	nodeauthz "github.com/strata-dev/strata/nucleus/authorization/node"
@@ -149,11 +150,7 @@ func runKubelet(cfg agent.Config, kubeconfig, nucleusDataDir string) error {
 // Existing ones are kept while they still cover the node.
 func bootstrapKubelet(cfg *agent.Config, dir string) error {
 	if len(cfg.NodeIPs) == 0 {
-		ips, err := detectNodeIPs()
-		if err != nil {
-			return fmt.Errorf("finding the node's address (set --node-ip): %w", err)
-		}
-		cfg.NodeIPs = ips
+		cfg.NodeIPs, _ = node.DetectNodeIPs(context.Background(), cfg.NodeName, cfg.NodeName)
 	}
 	nucleusPKI := pki.Dir(filepath.Join(dir, "pki"))
 	ca, err := nucleusPKI.LoadCA()
@@ -243,15 +240,4 @@ func parseTaints(specs []string) ([]corev1.Taint, error) {
 		taints = append(taints, corev1.Taint{Key: k, Value: v, Effect: corev1.TaintEffect(effect)})
 	}
 	return taints, nil
-}
-
-// detectNodeIPs is the source address of the default route (a UDP
-// "connection" sends nothing).
-func detectNodeIPs() ([]string, error) {
-	conn, err := net.Dial("udp4", "198.51.100.1:9")
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	return []string{conn.LocalAddr().(*net.UDPAddr).IP.String()}, nil
 }
