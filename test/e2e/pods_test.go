@@ -205,7 +205,7 @@ func TestPodsOnARealNode(t *testing.T) {
     command: ["sleep", "3600"]`))
 		server := waitPod(t, ns, "server", "Running", 60*time.Second, podRunning)
 		waitPod(t, ns, "client", "Running", 60*time.Second, podRunning)
-		mustContain(t, run(t, "exec", "-n", ns, "client", "--", "wget", "-q", "-O", "-", "-T", "5", "http://"+server.Status.PodIP+"/"), "hello from server")
+		mustContain(t, run(t, "exec", "-n", ns, "client", "--", "wget", "-q", "-O", "-", "http://"+server.Status.PodIP+"/"), "hello from server")
 	})
 
 	t.Run("a restarted kubelet leaves running containers alone", func(t *testing.T) {
