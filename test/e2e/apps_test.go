@@ -25,6 +25,9 @@ type process struct {
 	cmd    *exec.Cmd
 	exited chan error
 	log    string
+	// logStart is where this run's output starts in log (earlier runs
+	// of the same name are appended to).
+	logStart int64
 }
 
 func startProcess(t *testing.T, name string, args ...string) *process {
@@ -35,6 +38,9 @@ func startProcess(t *testing.T, name string, args ...string) *process {
 		t.Fatal(err)
 	}
 	p := &process{name: name, cmd: exec.Command(strataBin, args...), exited: make(chan error, 1), log: logPath}
+	if st, err := logFile.Stat(); err == nil {
+		p.logStart = st.Size()
+	}
 	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
 	t.Logf("$ strata %s  (log: %s)", strings.Join(args, " "), logPath)
 	if err := p.cmd.Start(); err != nil {
@@ -86,10 +92,11 @@ func (p *process) waitHealthy(t *testing.T, url string) {
 
 // appsLayer runs the apps layer outside the cluster, as `make run` does:
 // its CRDs applied with kubectl, `strata manager --layers apps` with its
-// webhooks on loopback, and `strata kubelet --simulate` nodes. At the end
+// webhooks on loopback, and simulatedNodes `strata kubelet --simulate`
+// nodes (apps-0, apps-1 …). At the end
 // the manager is stopped and its webhook configurations removed, as
 // uninstalling the layer would.
-func startAppsLayer(t *testing.T) (manager *process, start func() *process) {
+func startAppsLayer(t *testing.T, simulatedNodes int) (manager *process, start func() *process) {
 	t.Helper()
 	mustContain(t, run(t, "apply", "--server-side", "-f", "../../config/crd/bases/"),
 		"customresourcedefinition.apiextensions.k8s.io/deployments.apps serverside-applied",
@@ -99,8 +106,14 @@ func startAppsLayer(t *testing.T) (manager *process, start func() *process) {
 
 	// Cleanups run last first: the nodes go once their kubelet stopped, so
 	// that later tests see a cluster without nodes again.
-	t.Cleanup(func() { run(t, "delete", "nodes", "apps-0", "apps-1", "apps-2", "--ignore-not-found") })
-	startProcess(t, "apps-kubelet", "kubelet", "--simulate", "3", "--name-prefix", "apps-", "--kubeconfig", cluster.kubeconfig())
+	if simulatedNodes > 0 {
+		nodes := []string{"delete", "nodes", "--ignore-not-found"}
+		for i := range simulatedNodes {
+			nodes = append(nodes, fmt.Sprintf("apps-%d", i))
+		}
+		t.Cleanup(func() { run(t, nodes...) })
+		startProcess(t, "apps-kubelet", "kubelet", "--simulate", fmt.Sprint(simulatedNodes), "--name-prefix", "apps-", "--kubeconfig", cluster.kubeconfig())
+	}
 	webhookPort, err := freePort()
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +141,7 @@ func startAppsLayer(t *testing.T) (manager *process, start func() *process) {
 // TestAppsLayerWithKubectl drives the apps layer with the real kubectl and
 // the nginx-deployment example of the Kubernetes documentation.
 func TestAppsLayerWithKubectl(t *testing.T) {
-	manager, startManager := startAppsLayer(t)
+	manager, startManager := startAppsLayer(t, 3)
 	ns := createNamespace(t, "e2e-apps")
 	k := func(args ...string) string { t.Helper(); return run(t, append([]string{"-n", ns}, args...)...) }
 	rolloutStatus := func() {

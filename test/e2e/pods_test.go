@@ -208,6 +208,22 @@ func TestPodsOnARealNode(t *testing.T) {
 		mustContain(t, run(t, "exec", "-n", ns, "client", "--", "wget", "-q", "-O", "-", "http://"+server.Status.PodIP+"/"), "hello from server")
 	})
 
+	t.Run("kubectl create deployment runs three pods in containerd", func(t *testing.T) {
+		startAppsLayer(t, 0)
+		run(t, "create", "deployment", "web", "-n", ns, "--image="+busyboxImage, "--replicas=3", "--", "httpd", "-f", "-p", "8080")
+		run(t, "rollout", "status", "deployment/web", "-n", ns, "--timeout=120s")
+		out := run(t, "get", "pods", "-n", ns, "-l", "app=web", "-o", `jsonpath={range .items[*]}{.spec.nodeName} {.status.phase}{"\n"}{end}`)
+		if got := strings.Count(out, realNodeName+" Running\n"); got != 3 {
+			t.Errorf("pods of deployment web on %s and Running: %d, want 3:\n%s", realNodeName, got, out)
+		}
+		// The runtime's own view: three running httpd containers of the namespace.
+		running := node.runningContainers(t, ns, "busybox")
+		if running != 3 {
+			t.Errorf("containerd runs %d containers of deployment web, want 3", running)
+		}
+		run(t, "delete", "deployment", "web", "-n", ns)
+	})
+
 	t.Run("a restarted kubelet leaves running containers alone", func(t *testing.T) {
 		before := waitPod(t, ns, "counter", "Running", 10*time.Second, podRunning)
 		_ = node.kubelet.cmd.Process.Signal(syscall.SIGKILL)

@@ -13,8 +13,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/strata-dev/strata/kubelet/cri"
 	"github.com/strata-dev/strata/kubelet/runtime/containerdenv"
 )
 
@@ -143,7 +145,10 @@ func waitForLog(t *testing.T, p *process, line string, timeout time.Duration) {
 		default:
 		}
 		data, _ := os.ReadFile(p.log)
-		return strings.Contains(string(data), line), ""
+		if int64(len(data)) < p.logStart {
+			return false, ""
+		}
+		return strings.Contains(string(data[p.logStart:]), line), ""
 	})
 }
 
@@ -224,4 +229,24 @@ func contextWithTimeout(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), d)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// runningContainers counts the running containers named name in pods of
+// namespace ns, asking containerd through CRI.
+func (n *realNode) runningContainers(t *testing.T, ns, name string) int {
+	t.Helper()
+	ctx := contextWithTimeout(t, 30*time.Second)
+	rt, err := cri.Connect(ctx, cri.RemoteConfig{Endpoint: "unix://" + filepath.Join(n.dir, "containerd", "containerd.sock")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close(ctx)
+	containers, err := rt.ListContainers(ctx, &runtimeapi.ContainerFilter{
+		State:         &runtimeapi.ContainerStateValue{State: runtimeapi.ContainerState_CONTAINER_RUNNING},
+		LabelSelector: map[string]string{"io.kubernetes.pod.namespace": ns, "io.kubernetes.container.name": name},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(containers)
 }
