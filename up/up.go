@@ -286,7 +286,8 @@ func poll(ctx context.Context, d daemon, cond func(context.Context) (bool, error
 			return nil
 		}
 		if d.exited() {
-			return fmt.Errorf("%s exited", d.name)
+			pid, _ := os.ReadFile(d.pidFile)
+			return fmt.Errorf("%s exited (pid file %q: %s)", d.name, d.pidFile, pid)
 		}
 		select {
 		case <-ctx.Done():
