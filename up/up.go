@@ -200,6 +200,9 @@ func Down(ctx context.Context, o Options) error {
 // Reset stops the cluster, removes every container of its containerd, its
 // network and the data directory.
 func Reset(ctx context.Context, o Options) error {
+	if err := o.complete(); err != nil {
+		return err
+	}
 	if err := Down(ctx, o); err != nil {
 		return err
 	}
