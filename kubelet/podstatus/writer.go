@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -23,6 +25,38 @@ var ErrIllegalTransition = errors.New("illegal container state transition")
 // Writer writes pod statuses through a client.
 type Writer struct {
 	Client kubernetes.Interface
+
+	mu sync.Mutex
+	// deleted are the pods the writer deleted, and when: until the
+	// informer sees them go, a sync must not delete them again (the node
+	// authorizer, which no longer knows the pod, would refuse it).
+	deleted map[types.UID]time.Time
+}
+
+// forgetDeletedAfter is how long a deleted pod is remembered.
+const forgetDeletedAfter = 5 * time.Minute
+
+// alreadyDeleted tells whether the writer deleted the pod with uid.
+func (w *Writer) alreadyDeleted(uid types.UID) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, ok := w.deleted[uid]
+	return ok
+}
+
+// rememberDeleted records a deletion and forgets old ones.
+func (w *Writer) rememberDeleted(uid types.UID, now time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.deleted == nil {
+		w.deleted = map[types.UID]time.Time{}
+	}
+	for u, at := range w.deleted {
+		if now.Sub(at) > forgetDeletedAfter {
+			delete(w.deleted, u)
+		}
+	}
+	w.deleted[uid] = now
 }
 
 // Write patches the pod's status to status when the kubelet's part of it
@@ -50,7 +84,7 @@ func (w *Writer) Write(ctx context.Context, pod *corev1.Pod, status corev1.PodSt
 		pod = updated
 	}
 
-	if pod.DeletionTimestamp != nil && stopped && isTerminal(pod.Status.Phase) {
+	if pod.DeletionTimestamp != nil && stopped && isTerminal(pod.Status.Phase) && !w.alreadyDeleted(pod.UID) {
 		log.V(1).Info("Deleting pod whose containers stopped")
 		err := w.Client.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{
 			GracePeriodSeconds: ptr.To[int64](0),
@@ -59,6 +93,7 @@ func (w *Writer) Write(ctx context.Context, pod *corev1.Pod, status corev1.PodSt
 		if err != nil && !apierrors.IsNotFound(err) {
 			return pod, fmt.Errorf("deleting pod %s/%s: %w", pod.Namespace, pod.Name, err)
 		}
+		w.rememberDeleted(pod.UID, time.Now())
 	}
 	return pod, nil
 }

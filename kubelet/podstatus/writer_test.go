@@ -192,3 +192,27 @@ func TestStatusPatch(t *testing.T) {
 		t.Errorf("patch (-want +got):\n%s", diff)
 	}
 }
+
+// A sync before the informer saw the deletion must not delete the pod a
+// second time: the node authorizer, which no longer knows it, would refuse.
+func TestWriteDeletesOnce(t *testing.T) {
+	ctx := context.Background()
+	pod := makePod()
+	pod.DeletionTimestamp = &t0
+	pod.DeletionGracePeriodSeconds = ptr.To[int64](30)
+	pod.Finalizers = []string{"example.com/keep"}
+	status := running()
+	status.Phase = corev1.PodFailed
+	status.ContainerStatuses[0].State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "Error"}}
+	pod.Status = status
+	client := fake.NewClientset(pod)
+	w := &Writer{Client: client}
+	for range 2 {
+		if _, err := w.Write(ctx, pod, status, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if diff := cmp.Diff([]string{"delete"}, actionVerbs(client)); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+}
