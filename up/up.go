@@ -42,6 +42,11 @@ type Options struct {
 	SecurePort int
 	// NodeName names this machine's Node (default: the host name).
 	NodeName string
+	// KubeletPort is the kubelet API's port (default 10250).
+	KubeletPort int
+	// PodSubnet and Bridge are the pod network (containerd's defaults,
+	// 10.88.0.0/16 on strata0, when empty).
+	PodSubnet, Bridge string
 	// Binary is the strata binary the processes run (default: this one).
 	Binary string
 	// Out receives the progress.
@@ -73,6 +78,15 @@ func (o *Options) complete() error {
 	if o.SecurePort == 0 {
 		o.SecurePort = DefaultSecurePort
 	}
+	if o.KubeletPort == 0 {
+		o.KubeletPort = 10250
+	}
+	if o.PodSubnet == "" {
+		o.PodSubnet = containerdenv.DefaultSubnet
+	}
+	if o.Bridge == "" {
+		o.Bridge = containerdenv.DefaultBridge
+	}
 	if o.NodeName == "" {
 		host, err := os.Hostname()
 		if err != nil {
@@ -96,7 +110,7 @@ func (o *Options) containerdDir() string { return filepath.Join(o.DataDir, "cont
 
 // daemons are the cluster's processes, in start order.
 func (o *Options) daemons() []daemon {
-	ctrdArgs := []string{"containerd", "--data-dir", o.containerdDir()}
+	ctrdArgs := []string{"containerd", "--data-dir", o.containerdDir(), "--subnet", o.PodSubnet, "--bridge", o.Bridge}
 	for _, image := range []string{"pause.tar", "busybox.tar", "strata.tar"} {
 		if path := filepath.Join(o.ImagesDir, image); exists(path) {
 			ctrdArgs = append(ctrdArgs, "--image", path)
@@ -110,7 +124,9 @@ func (o *Options) daemons() []daemon {
 			"--hostname-override", o.NodeName,
 			"--container-runtime-endpoint", containerdenv.LayoutOf(containerdenv.Config{DataDir: o.containerdDir()}).Endpoint(),
 			"--root-dir", filepath.Join(o.DataDir, "kubelet"),
-			"--pod-logs-dir", filepath.Join(o.DataDir, "pod-logs")),
+			"--pod-logs-dir", filepath.Join(o.DataDir, "pod-logs"),
+			"--pod-cidr", o.PodSubnet,
+			"--port", fmt.Sprint(o.KubeletPort)),
 	}
 }
 
@@ -209,7 +225,8 @@ func Reset(ctx context.Context, o Options) error {
 	p := newProgress(o.Out)
 	if exists(o.containerdDir()) {
 		if err := p.stage("Removing the containers and the pod network", func() (string, error) {
-			out, err := exec.CommandContext(ctx, o.Binary, "containerd", "--data-dir", o.containerdDir(), "--teardown").CombinedOutput() //nolint:gosec // strata itself
+			args := append(o.daemons()[0].args, "--teardown")
+			out, err := exec.CommandContext(ctx, o.Binary, args...).CombinedOutput() //nolint:gosec // strata itself
 			if err != nil {
 				return "", fmt.Errorf("%w: %s", err, bytes.TrimSpace(out))
 			}
@@ -219,6 +236,10 @@ func Reset(ctx context.Context, o Options) error {
 		}
 	}
 	return p.stage("Removing "+o.DataDir, func() (string, error) {
+		// The kubelet's tmpfs volumes.
+		if err := containerdenv.UnmountUnder(o.DataDir); err != nil {
+			return "", err
+		}
 		return "", os.RemoveAll(o.DataDir)
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 
+	"github.com/strata-dev/strata/kubelet/runtime/containerdenv"
 	"github.com/strata-dev/strata/up"
 )
 
@@ -13,7 +14,10 @@ func newUpCommands() []*cobra.Command {
 	addFlags := func(cmd *cobra.Command, all bool) {
 		f := cmd.Flags()
 		f.StringVar(&o.DataDir, "data-dir", ".data", "directory of the cluster: etcd, PKI, containerd, kubelet, logs")
+		f.StringVar(&o.PodSubnet, "pod-subnet", containerdenv.DefaultSubnet, "pod network of the node")
+		f.StringVar(&o.Bridge, "bridge", containerdenv.DefaultBridge, "Linux bridge of the pod network")
 		if all {
+			f.IntVar(&o.KubeletPort, "kubelet-port", 10250, "port of the kubelet API")
 			f.IntVar(&o.SecurePort, "secure-port", up.DefaultSecurePort, "port of the nucleus")
 			f.StringVar(&o.ImagesDir, "images-dir", "", "image archives to import into containerd (default: images/ beside the strata binary, as `make images` writes them)")
 			f.StringVar(&o.NodeName, "node-name", "", "name of this machine's Node (default: the host name)")

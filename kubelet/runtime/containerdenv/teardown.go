@@ -102,7 +102,7 @@ func (i *Instance) removeLeftovers(ctx context.Context) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if err := unmountUnder(i.Config.DataDir); err != nil {
+	if err := UnmountUnder(i.Config.DataDir); err != nil {
 		errs = append(errs, err)
 	}
 	return utilerrors.NewAggregate(errs)
@@ -139,8 +139,9 @@ func ShimPIDs(socket string) []int {
 	return pids
 }
 
-// unmountUnder lazily unmounts every mount point under dir, deepest first.
-func unmountUnder(dir string) error {
+// UnmountUnder lazily unmounts every mount point under dir, deepest first
+// (the kubelet's tmpfs volumes, leftovers of a runtime).
+func UnmountUnder(dir string) error {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
 		return err

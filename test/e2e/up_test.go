@@ -1,0 +1,99 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// TestUpDownResume brings a whole cluster up with `strata up` (containerd,
+// nucleus, kubelet in the background), runs a pod, stops everything with
+// `strata down`, and checks that `strata up` again resumes the same
+// cluster: the objects are there and the pod's container kept running.
+func TestUpDownResume(t *testing.T) {
+	requireRealNode(t)
+	dir, err := os.MkdirTemp("", "strata-up-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubeletPort, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Apart from `make up` (10.88.0.0/16 on strata0) and the real node
+	// test (10.89.0.0/16).
+	network := []string{"--data-dir", dir, "--pod-subnet", "10.91.0.0/16", "--bridge", "strata-up"}
+	strata := func(t *testing.T, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(strataBin, args...)
+		t.Logf("$ strata %s", strings.Join(args, " "))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("strata %s: %v\n%s\nlogs in %s", strings.Join(args, " "), err, out, filepath.Join(dir, "logs"))
+		}
+		return string(out)
+	}
+	upArgs := append([]string{"up", "--secure-port", fmt.Sprint(port), "--kubelet-port", fmt.Sprint(kubeletPort),
+		"--node-name", "e2e-up", "--images-dir", imagesDir()}, network...)
+	t.Cleanup(func() {
+		out, err := exec.Command(strataBin, append([]string{"reset"}, network...)...).CombinedOutput()
+		if err != nil {
+			t.Errorf("strata reset: %v\n%s", err, out)
+		}
+	})
+
+	out := strata(t, upArgs...)
+	mustContain(t, out, "✓ Checking the host", "✓ Starting containerd", "✓ Starting nucleus", "✓ Starting kubelet",
+		"export KUBECONFIG="+filepath.Join(dir, "admin.kubeconfig"), "kubectl get nodes")
+	k := kubectl{env: []string{"KUBECONFIG=" + filepath.Join(dir, "admin.kubeconfig")}}
+	mustContain(t, k.run(t, "get", "nodes"), "e2e-up", "Ready")
+
+	k.run(t, "create", "configmap", "kept", "--from-literal=a=b")
+	k.run(t, "run", "sleeper", "--image="+busyboxImage, "--", "sleep", "3600")
+	before := waitPodWith(t, k, "sleeper", podRunning)
+
+	out = strata(t, append([]string{"down"}, network...)...)
+	mustContain(t, out, "✓ Stopping kubelet", "✓ Stopping nucleus", "✓ Stopping containerd")
+	if _, _, err := k.try(t, "get", "nodes"); err == nil {
+		t.Fatalf("the nucleus still answers after strata down")
+	}
+
+	out = strata(t, upArgs...)
+	mustContain(t, out, "✓ Starting kubelet")
+	mustContain(t, k.run(t, "get", "configmap", "kept", "-o", "jsonpath={.data.a}"), "b")
+	time.Sleep(3 * time.Second) // a few syncs of the resumed kubelet
+	after := waitPodWith(t, k, "sleeper", podRunning)
+	b, a := before.Status.ContainerStatuses[0], after.Status.ContainerStatuses[0]
+	if a.ContainerID != b.ContainerID || a.RestartCount != 0 {
+		t.Errorf("the pod's container changed across strata down/up: %s → %s, restarts %d", b.ContainerID, a.ContainerID, a.RestartCount)
+	}
+}
+
+// waitPodWith waits for a pod of the default namespace through k.
+func waitPodWith(t *testing.T, k kubectl, name string, cond func(*corev1.Pod) bool) *corev1.Pod {
+	t.Helper()
+	var pod *corev1.Pod
+	waitUntil(t, "pod "+name, 90*time.Second, func() (bool, string) {
+		out, _, err := k.try(t, "get", "pod", name, "-o", "json")
+		if err != nil {
+			return false, err.Error()
+		}
+		pod = &corev1.Pod{}
+		if err := json.Unmarshal([]byte(out), pod); err != nil {
+			return false, err.Error()
+		}
+		return cond(pod), string(pod.Status.Phase)
+	})
+	return pod
+}
