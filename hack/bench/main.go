@@ -1,13 +1,17 @@
 // Command bench measures a Strata nucleus on the machine it runs on: startup
 // time, request latency and throughput for ConfigMaps and Pods, the raw etcd
-// put latency of the same disk as a floor for writes, and memory per stored
-// object. It writes a Markdown report (docs/benchmarks.md by default) and
-// prints progress on stderr.
+// put latency of the same disk as a floor for writes, memory per stored
+// object, scheduling and the apps layer on simulated nodes, and the real
+// kubelet: pod start latency against the CRI floor and its memory (a phase
+// that needs root and containerd, and skips itself without them). It writes
+// a Markdown report (docs/benchmarks.md by default) and prints progress on
+// stderr.
 //
-// Run it from the repository root after `make build`:
+// Run it from the repository root after `make build images`:
 //
-//	go run ./hack/bench          # full run, a few minutes
-//	go run ./hack/bench -quick   # fewer iterations, to check it works
+//	go run ./hack/bench                                  # full run, a few minutes
+//	go run ./hack/bench -quick                           # fewer iterations, to check it works
+//	go run ./hack/bench -quick -phases kubelet -out /tmp/bench.md   # one phase
 package main
 
 import (
@@ -40,18 +44,24 @@ type config struct {
 	scenarios   []schedScenario
 	apps        appsScenario
 	crdDir      string
-	phases      map[string]bool
+	imagesDir   string
+	// kubeletPods are started one at a time, then in batches of
+	// kubeletBatch.
+	kubeletPods, kubeletBatch int
+	phases                    map[string]bool
 }
 
 // quickDefaults are the values -quick gives flags not set explicitly.
 var quickDefaults = map[string]string{
-	"startups":    "2",
-	"ops":         "100",
-	"cell-limit":  "3s",
-	"mem-objects": "1000",
-	"settle":      "2s",
-	"scheduling":  "200/20",
-	"apps":        "100/10",
+	"startups":      "2",
+	"ops":           "100",
+	"cell-limit":    "3s",
+	"mem-objects":   "1000",
+	"settle":        "2s",
+	"scheduling":    "200/20",
+	"apps":          "100/10",
+	"kubelet-pods":  "5",
+	"kubelet-batch": "5",
 }
 
 func parseFlags() (*config, error) {
@@ -71,7 +81,10 @@ func parseFlags() (*config, error) {
 	flag.String("scheduling", "1000/100,5000/1000", "Scheduling scenarios, pods/nodes, comma separated.")
 	flag.String("apps", "1000/100", "Apps scenario: Deployment replicas/simulated nodes.")
 	flag.StringVar(&c.crdDir, "crds", "config/crd/bases", "The CRDs of the apps layer.")
-	phases := flag.String("phases", "etcd floor,startup,requests,memory,scheduling,apps", "Phases to run, comma separated.")
+	flag.StringVar(&c.imagesDir, "images", "bin/images", "The image archives of `make images` (pause.tar, busybox.tar), for the kubelet phase.")
+	flag.IntVar(&c.kubeletPods, "kubelet-pods", 50, "Pods the kubelet phase starts one at a time, then again in batches of -kubelet-batch (and as many containers directly through CRI).")
+	flag.IntVar(&c.kubeletBatch, "kubelet-batch", 10, "Pods the kubelet phase creates concurrently in each batch.")
+	phases := flag.String("phases", "etcd floor,startup,requests,memory,scheduling,apps,kubelet", "Phases to run, comma separated.")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", flag.Args())
@@ -106,15 +119,15 @@ func parseFlags() (*config, error) {
 		}
 		c.concurrency = append(c.concurrency, n)
 	}
-	if c.startups < 1 || c.ops < 1 || c.listSize < 1 || c.memObjects < 1 || c.valueSize < 1 {
-		return nil, fmt.Errorf("-startups, -ops, -list-size, -mem-objects and -value-size must be positive")
+	if c.startups < 1 || c.ops < 1 || c.listSize < 1 || c.memObjects < 1 || c.valueSize < 1 || c.kubeletPods < 1 || c.kubeletBatch < 1 {
+		return nil, fmt.Errorf("-startups, -ops, -list-size, -mem-objects, -value-size, -kubelet-pods and -kubelet-batch must be positive")
 	}
 	return c, nil
 }
 
 func quickSummary() string {
 	var parts []string
-	for _, name := range []string{"startups", "ops", "cell-limit", "mem-objects", "settle", "scheduling", "apps"} {
+	for _, name := range []string{"startups", "ops", "cell-limit", "mem-objects", "settle", "scheduling", "apps", "kubelet-pods", "kubelet-batch"} {
 		parts = append(parts, "-"+name+" "+quickDefaults[name])
 	}
 	return strings.Join(parts, ", ")
@@ -208,6 +221,11 @@ func run(ctx context.Context, c *config) error {
 		{"apps", func() error {
 			a, err := benchApps(ctx, c, filepath.Join(root, "apps"))
 			r.apps = &a
+			return err
+		}},
+		{"kubelet", func() error {
+			k, err := benchKubelet(ctx, c, filepath.Join(root, "kubelet"))
+			r.kubelet = &k
 			return err
 		}},
 	}

@@ -28,6 +28,7 @@ type results struct {
 	memory     memoryResult
 	scheduler  []schedResult
 	apps       *appsResult
+	kubelet    *kubeletResult
 }
 
 // markdown renders the report.
@@ -49,6 +50,7 @@ func (r *results) markdown() string {
 	}
 	r.schedulerSection(&b)
 	r.appsSection(&b)
+	r.kubeletSection(&b)
 	r.errorSection(&b)
 	return b.String()
 }
@@ -72,8 +74,8 @@ func (r *results) header(b *strings.Builder) {
 	if c.quick {
 		mode = "`-quick`"
 	}
-	fmt.Fprintf(b, "| Run | %s: %d startups of each kind; %s operations or %s per latency cell; lists of %d objects; %s objects for memory |\n",
-		mode, c.startups, fmtCount(c.ops), c.cellLimit, c.listSize, fmtCount(c.memObjects))
+	fmt.Fprintf(b, "| Run | %s: %d startups of each kind; %s operations or %s per latency cell; lists of %d objects; %s objects for memory; %d pods on the kubelet, in batches of %d |\n",
+		mode, c.startups, fmtCount(c.ops), c.cellLimit, c.listSize, fmtCount(c.memObjects), c.kubeletPods, c.kubeletBatch)
 	fmt.Fprintf(b, "| Background load | other processes used %.0f%% of the machine's CPU during the run; load average %s at the start |\n\n",
 		100*r.background, m.loadavg)
 	if r.background > noisyShare {
