@@ -310,14 +310,15 @@ func (o *Options) Config(ctx context.Context, etcdServers []string) (*server.Con
 	return &server.Config{
 		GenericConfig: genericConfig,
 		ExtraConfig: server.ExtraConfig{
-			ServiceIPRange: *serviceNet,
-			NodePortRange:  *portRange,
-			SecurePort:     o.SecurePort,
-			Etcd:           etcdClient,
-			EtcdPrefix:     o.EtcdPrefix,
-			APIExtensions:  extensions,
-			Controllers:    o.Controllers,
-			RootCA:         rootCA,
+			ServiceIPRange:   *serviceNet,
+			NodePortRange:    *portRange,
+			SecurePort:       o.SecurePort,
+			AdvertiseAddress: o.AdvertiseAddress,
+			Etcd:             etcdClient,
+			EtcdPrefix:       o.EtcdPrefix,
+			APIExtensions:    extensions,
+			Controllers:      o.Controllers,
+			RootCA:           rootCA,
 
 			NodeMonitorGracePeriod: o.NodeMonitorGracePeriod,
 			Authentication:         authn,

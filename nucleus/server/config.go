@@ -27,6 +27,10 @@ type ExtraConfig struct {
 	// SecurePort is the port the API is served on (the target port of the
 	// kubernetes Service).
 	SecurePort int
+	// AdvertiseAddress is where pods reach the API: the endpoint of the
+	// kubernetes Service (none when it is a loopback address, which pods
+	// cannot reach).
+	AdvertiseAddress string
 	// Etcd is a client of the store, used by the IP and port allocators.
 	Etcd *clientv3.Client
 	// EtcdPrefix is the key prefix of the store.
