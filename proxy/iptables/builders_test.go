@@ -3,7 +3,9 @@ package iptables
 import (
 	"context"
 	"net"
+	"strconv"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -206,3 +208,27 @@ func (p *testProxier) load(services []*corev1.Service, slices []*discoveryv1.End
 	p.OnServiceSynced()
 	p.OnEndpointSlicesSynced()
 }
+
+func contextWithCancel(t *testing.T) (context.Context, context.CancelFunc) {
+	_, ctx := ktesting.NewTestContext(t)
+	return context.WithCancel(ctx)
+}
+
+func contextWithLogger(t *testing.T) (any, context.Context) {
+	logger, ctx := ktesting.NewTestContext(t)
+	return logger, ctx
+}
+
+// waitFor polls cond for up to 10 seconds.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("Timed out waiting")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
