@@ -230,7 +230,10 @@ func TestMonitorDetectsFlush(t *testing.T) {
 	defer cancel()
 	done := make(chan struct{})
 	go func() { p.monitor(ctx); close(done) }()
-	waitFor(t, func() bool { ok, _ := p.ipt.ChainExists(ipt.TableMangle, kubeProxyCanaryChain); return ok && clk.HasWaiters() })
+	waitFor(t, func() bool {
+		ok, _ := p.ipt.ChainExists(ipt.TableMangle, kubeProxyCanaryChain)
+		return ok && clk.HasWaiters()
+	})
 	before := len(p.ipt.Restores())
 	p.ipt.Flush()
 	clk.Step(DefaultSyncPeriod)
@@ -242,7 +245,7 @@ func TestMonitorDetectsFlush(t *testing.T) {
 	<-done
 }
 
-func objectsServices() []*corev1.Service           { s, _ := objects(); return s }
+func objectsServices() []*corev1.Service          { s, _ := objects(); return s }
 func objectsSlices() []*discoveryv1.EndpointSlice { _, s := objects(); return s }
 
 func withoutCanaries(dump string) string {
