@@ -521,4 +521,3 @@ func tombstone[T any](obj any) (T, bool) {
 	var zero T
 	return zero, false
 }
-
