@@ -2,7 +2,6 @@ package iptables
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -18,68 +17,15 @@ import (
 	"k8s.io/klog/v2/ktesting"
 
 	"github.com/strata-dev/strata/proxy/conntrack"
+	"github.com/strata-dev/strata/proxy/internal/netnstest"
 	"github.com/strata-dev/strata/proxy/ipt"
 	"github.com/strata-dev/strata/proxy/sysctl"
 )
 
-// netnsChildEnv marks the test binary re-executed inside a new network
-// namespace; its value is the parent's namespace, which the child refuses
-// to touch.
-const netnsChildEnv = "STRATA_PROXY_NETNS_PARENT"
-
-// inNewNetns runs the calling test again, alone, in a new network namespace
-// (`unshare --net`), and reports whether the caller is that child. The
-// parent returns false after the child finished; the machine's own
-// iptables is never touched. Skips unless root with unshare and iptables.
-func inNewNetns(t *testing.T) bool {
-	t.Helper()
-	parentNS, err := os.Readlink("/proc/self/ns/net")
-	if err != nil {
-		t.Skipf("Cannot read the network namespace: %v", err)
-	}
-	if want := os.Getenv(netnsChildEnv); want != "" {
-		if want == parentNS {
-			t.Fatal("Still in the parent's network namespace: refusing to touch its iptables")
-		}
-		return true
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("Creating a network namespace needs root")
-	}
-	for _, cmd := range []string{"unshare", "ip", "iptables", "iptables-save", "iptables-restore"} {
-		if _, err := exec.LookPath(cmd); err != nil {
-			t.Skipf("%s is not installed", cmd)
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "unshare", "--net", "--", os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), netnsChildEnv+"="+parentNS)
-	out, err := cmd.CombinedOutput()
-	if bytes.Contains(out, []byte("unshare failed")) {
-		t.Skipf("Cannot create a network namespace: %s", bytes.TrimSpace(out))
-	}
-	t.Logf("In a new network namespace:\n%s", out)
-	if err != nil {
-		t.Fatalf("The test failed in its network namespace: %v", err)
-	}
-	if bytes.Contains(out, []byte("--- SKIP: "+t.Name())) {
-		t.Skip("Skipped in its network namespace")
-	}
-	if !bytes.Contains(out, []byte("--- PASS: "+t.Name())) {
-		t.Fatal("The test did not run in its network namespace")
-	}
-	return false
-}
-
 // run runs a command, failing the test on error.
 func run(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	out, err := exec.Command(name, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v: %s", name, strings.Join(args, " "), err, out)
-	}
-	return string(out)
+	return netnstest.Run(t, name, args...)
 }
 
 // serveTCP answers every connection to addr with its name and then echoes
@@ -178,7 +124,7 @@ func saveAll(t *testing.T) string {
 // connection, that every golden rule set is accepted by the real
 // iptables-restore, and that cleanup removes everything.
 func TestRealIPTablesInNetns(t *testing.T) {
-	if !inNewNetns(t) {
+	if !netnstest.Enter(t, "iptables", "iptables-save", "iptables-restore") {
 		return
 	}
 	_, ctx := ktesting.NewTestContext(t)
@@ -187,7 +133,6 @@ func TestRealIPTablesInNetns(t *testing.T) {
 
 	// The node is 192.168.0.2; the pods are 10.244.0.5 and .6; all
 	// on lo, with the Service range routed there.
-	run(t, "ip", "link", "set", "lo", "up")
 	for _, a := range []string{"192.168.0.2/32", "10.244.0.5/32", "10.244.0.6/32"} {
 		run(t, "ip", "addr", "add", a, "dev", "lo")
 	}
@@ -388,7 +333,7 @@ func sameRules(a, b string) bool {
 // TestGoldenRulesInNetns feeds every golden rule set to the real
 // iptables-restore (ip6tables-restore for IPv6), in a network namespace.
 func TestGoldenRulesInNetns(t *testing.T) {
-	if !inNewNetns(t) {
+	if !netnstest.Enter(t, "iptables", "iptables-save", "iptables-restore") {
 		return
 	}
 	for _, tc := range goldenCases {
