@@ -28,7 +28,9 @@ import (
 )
 
 func TestNodeAddresses(t *testing.T) {
-	addr := func(t corev1.NodeAddressType, a string) corev1.NodeAddress { return corev1.NodeAddress{Type: t, Address: a} }
+	addr := func(t corev1.NodeAddressType, a string) corev1.NodeAddress {
+		return corev1.NodeAddress{Type: t, Address: a}
+	}
 	for _, tc := range []struct {
 		name  string
 		addrs []corev1.NodeAddress
