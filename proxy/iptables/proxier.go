@@ -41,6 +41,7 @@ import (
 const (
 	sysctlRouteLocalnet           = "net/ipv4/conf/all/route_localnet"
 	sysctlNFConntrackTCPBeLiberal = "net/netfilter/nf_conntrack_tcp_be_liberal"
+	sysctlBridgeCallIPTables      = "net/bridge/bridge-nf-call-iptables"
 
 	// DefaultSyncPeriod is how often the proxier checks that its rules
 	// were not flushed, and how long it waits to retry a failed sync.
@@ -187,6 +188,12 @@ func New(ctx context.Context, cfg Config) (*Proxier, error) {
 				return nil, fmt.Errorf("setting sysctl %s: %w", sysctlRouteLocalnet, err)
 			}
 		}
+	}
+	// Pods on a Linux bridge reaching a Service whose endpoint is on the
+	// same bridge need bridged traffic to go through iptables, or the
+	// replies skip the reverse DNAT. Say so, as upstream does.
+	if v, err := cfg.Sysctl.Get(sysctlBridgeCallIPTables); err == nil && v != 1 {
+		logger.Info("Missing br-netfilter module or unset sysctl br-nf-call-iptables, proxy may not work as intended")
 	}
 	tcpLiberal := false
 	if v, err := cfg.Sysctl.Get(sysctlNFConntrackTCPBeLiberal); err == nil && v != 0 {
