@@ -3,6 +3,7 @@ package iptables
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -356,7 +357,8 @@ func TestGoldenRulesInNetns(t *testing.T) {
 				continue
 			}
 			var lines []string
-			if rerr, ok := err.(*ipt.RestoreError); ok && rerr.Line > 0 {
+			var rerr *ipt.RestoreError
+			if errors.As(err, &rerr) && rerr.Line > 0 {
 				lines = ipt.ExtractLines(data, rerr.Line, 2)
 			}
 			t.Errorf("%s: %v\n%s", tc.name, err, strings.Join(lines, "\n"))

@@ -16,6 +16,7 @@ package iptables
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"reflect"
@@ -26,8 +27,6 @@ import (
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 
@@ -198,7 +197,7 @@ func New(ctx context.Context, cfg Config) (*Proxier, error) {
 	tcpLiberal := false
 	if v, err := cfg.Sysctl.Get(sysctlNFConntrackTCPBeLiberal); err == nil && v != 0 {
 		tcpLiberal = true
-		logger.Info("nf_conntrack_tcp_be_liberal set, not installing DROP rules for INVALID packets")
+		logger.Info("Not installing DROP rules for INVALID packets: nf_conntrack_tcp_be_liberal is set")
 	}
 
 	p := &Proxier{
@@ -439,7 +438,8 @@ func (p *Proxier) syncProxyRules() {
 	// NoFlushTables: only the chains declared in the input are flushed
 	// (and rewritten); the rest of the tables stays.
 	if err := p.iptables.Restore(rs.data, ipt.NoFlushTables, ipt.RestoreCounters); err != nil {
-		if rerr, ok := err.(*ipt.RestoreError); ok && rerr.Line > 0 {
+		var rerr *ipt.RestoreError
+		if errors.As(err, &rerr) && rerr.Line > 0 {
 			p.logger.Error(err, "Failed to execute iptables-restore", "rules", ipt.ExtractLines(rs.data, rerr.Line, 3))
 		} else {
 			p.logger.Error(err, "Failed to execute iptables-restore")
@@ -524,10 +524,4 @@ func (p *Proxier) checkCanaries() bool {
 		}
 	}
 	return true
-}
-
-// pendingChanges lists the Services with unsynced changes, for tests and
-// logs.
-func (p *Proxier) pendingChanges() sets.Set[types.NamespacedName] {
-	return p.serviceChanges.PendingChanges().Union(p.endpointsChanges.PendingChanges())
 }
