@@ -5,12 +5,13 @@
 #   iptables                          used by the bridge plugin's ipMasq and by portmap
 #   busybox-static                    the test image's only binary (make images)
 #   iproute2                          ip, to remove the pod bridge on teardown
+#   conntrack                         conntrack, for `strata proxy` to clear stale UDP flows
 #
 # Idempotent: does nothing when everything is present. Needs root (or sudo).
 # Used by the bring-up command and by .ci/run.
 set -euo pipefail
 
-PACKAGES=(containerd runc containernetworking-plugins iptables busybox-static iproute2)
+PACKAGES=(containerd runc containernetworking-plugins iptables busybox-static iproute2 conntrack)
 
 # Debian puts the CNI plugins in /usr/lib/cni and the static busybox in /bin.
 CNI_BIN_DIR=${CNI_BIN_DIR:-/usr/lib/cni}
@@ -27,6 +28,7 @@ for plugin in bridge host-local portmap loopback; do
 done
 command -v iptables >/dev/null 2>&1 || missing+=(iptables)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+command -v conntrack >/dev/null 2>&1 || missing+=(conntrack)
 [[ -x "$BUSYBOX" ]] || missing+=(busybox-static)
 
 if ((${#missing[@]} == 0)); then
@@ -65,7 +67,7 @@ log "apt-get install ${missing[*]}"
 # The package's own containerd service (if an init system started it) uses
 # /run/containerd and /var/lib/containerd; Strata's containerd has its own
 # root, state and socket under the data dir, so the two do not meet.
-for bin in containerd ctr runc iptables ip; do
+for bin in containerd ctr runc iptables ip conntrack; do
 	command -v "$bin" >/dev/null 2>&1 || { echo "error: $bin still missing after install" >&2; exit 1; }
 done
 for plugin in bridge host-local portmap loopback; do

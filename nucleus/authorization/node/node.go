@@ -6,7 +6,10 @@
 // their status, evict them, create mirror pods and events, and — as
 // upstream's static node rules — read Services (for the pods' environment)
 // and create TokenReviews and SubjectAccessReviews (to authenticate and
-// authorize the kubelet API's callers). On anything else it has no opinion,
+// authorize the kubelet API's callers). A node also runs the service proxy
+// with its identity, so it may list and watch EndpointSlices, as upstream's
+// system:node-proxier role grants (Services, Nodes and Events it may
+// already). On anything else it has no opinion,
 // so later authorizers may still decide (and the nucleus' default is to
 // deny).
 //
@@ -138,8 +141,13 @@ func (a *Authorizer) decide(node string, attrs authorizer.Attributes) (bool, str
 		return sub == "" && verbIn(verb, "create", "update", "patch"), ""
 	case "/services":
 		// Upstream's system:node ClusterRole: the kubelet's Service
-		// informer for pods' environment variables.
+		// informer for pods' environment variables (and the service
+		// proxy's, as system:node-proxier grants).
 		return sub == "" && verbIn(verb, "get", "list", "watch"), ""
+	case "discovery.k8s.io/endpointslices":
+		// Upstream's system:node-proxier ClusterRole: a node runs the
+		// service proxy (`strata proxy`) with its own identity.
+		return sub == "" && verbIn(verb, "list", "watch"), ""
 	case "authentication.k8s.io/tokenreviews", "authorization.k8s.io/subjectaccessreviews", "authorization.k8s.io/localsubjectaccessreviews":
 		return sub == "" && verb == "create", ""
 	case "/pods":
@@ -273,7 +281,7 @@ func (a *Authorizer) RulesFor(node, namespace string) []authorizer.ResourceRuleI
 		rule([]string{"", "events.k8s.io"}, []string{"events"}, []string{"create", "update", "patch"}, nil),
 		rule(core, []string{"services"}, []string{"get", "list", "watch"}, nil),
 		rule(core, []string{"pods"}, []string{"create"}, nil),
-		rule(core, []string{"services"}, []string{"get", "list", "watch"}, nil),
+		rule([]string{"discovery.k8s.io"}, []string{"endpointslices"}, []string{"list", "watch"}, nil),
 		rule([]string{"authentication.k8s.io"}, []string{"tokenreviews"}, []string{"create"}, nil),
 		rule([]string{"authorization.k8s.io"}, []string{"subjectaccessreviews", "localsubjectaccessreviews"}, []string{"create"}, nil),
 	}

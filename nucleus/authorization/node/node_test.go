@@ -113,6 +113,11 @@ func TestAuthorize(t *testing.T) {
 		{"subject access review", nodeUser("n1"), attrs{verb: "create", group: "authorization.k8s.io", resource: "subjectaccessreviews"}, allow},
 		{"local subject access review", nodeUser("n1"), attrs{verb: "create", group: "authorization.k8s.io", resource: "localsubjectaccessreviews", ns: "ns"}, allow},
 		{"list endpoints", nodeUser("n1"), attrs{verb: "list", resource: "endpoints"}, pass},
+		{"list endpoint slices", nodeUser("n1"), attrs{verb: "list", group: "discovery.k8s.io", resource: "endpointslices"}, allow},
+		{"watch endpoint slices", nodeUser("n1"), attrs{verb: "watch", group: "discovery.k8s.io", resource: "endpointslices", ns: "ns"}, allow},
+		{"get endpoint slice", nodeUser("n1"), attrs{verb: "get", group: "discovery.k8s.io", resource: "endpointslices", ns: "ns", name: "s"}, pass},
+		{"update endpoint slice", nodeUser("n1"), attrs{verb: "update", group: "discovery.k8s.io", resource: "endpointslices", ns: "ns", name: "s"}, pass},
+		{"endpoint slices of another group", nodeUser("n1"), attrs{verb: "list", resource: "endpointslices"}, pass},
 		{"own lease", nodeUser("n1"), attrs{verb: "update", group: "coordination.k8s.io", resource: "leases", ns: LeaseNamespace, name: "n1"}, allow},
 		{"create lease", nodeUser("n1"), attrs{verb: "create", group: "coordination.k8s.io", resource: "leases", ns: LeaseNamespace}, allow},
 		{"other lease", nodeUser("n1"), attrs{verb: "update", group: "coordination.k8s.io", resource: "leases", ns: LeaseNamespace, name: "n2"}, pass},
@@ -199,5 +204,16 @@ func TestRulesFor(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("named rules (-want +got):\n%s", diff)
+	}
+	var sliceVerbs []string
+	for _, r := range a.RulesFor("n1", "ns") {
+		for _, res := range r.GetResources() {
+			if res == "endpointslices" {
+				sliceVerbs = append(sliceVerbs, r.GetVerbs()...)
+			}
+		}
+	}
+	if diff := cmp.Diff([]string{"list", "watch"}, sliceVerbs); diff != "" {
+		t.Errorf("endpointslices verbs (-want +got):\n%s", diff)
 	}
 }
