@@ -36,6 +36,7 @@ type realNode struct {
 	dir        string
 	containerd *process
 	kubelet    *process
+	proxy      *process
 	port       int
 	client     kubernetes.Interface
 }
@@ -101,6 +102,13 @@ func startRealNode(t *testing.T) *realNode {
 			t.Errorf("strata containerd --teardown: %v\n%s", err, out)
 		}
 	})
+	t.Cleanup(func() {
+		// The proxy's rules go once it stopped (cleanups run last first).
+		out, err := exec.Command(strataBin, "proxy", "--cleanup").CombinedOutput()
+		if err != nil {
+			t.Errorf("strata proxy --cleanup: %v\n%s", err, out)
+		}
+	})
 	n.containerd = startProcess(t, "containerd", n.containerdArgs()...)
 	waitForLog(t, n.containerd, "containerd is ready", 2*time.Minute)
 	n.startKubelet(t)
@@ -108,6 +116,12 @@ func startRealNode(t *testing.T) *realNode {
 		out, _, err := kubectl{}.try(t, "get", "node", realNodeName, "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}`)
 		return err == nil && out == "True", out
 	})
+	// The service proxy, as the node (the kubelet's credentials).
+	n.proxy = startProcess(t, "proxy", "proxy",
+		"--kubeconfig", filepath.Join(n.dir, "kubelet", "kubelet.kubeconfig"),
+		"--hostname-override", realNodeName,
+		"--cluster-cidr", realNodeSubnet,
+		"--healthz-bind-address", "")
 	return n
 }
 
