@@ -189,6 +189,13 @@ func TestClusterDNS(t *testing.T) {
 
 	server := "127.0.0.1:" + strconv.Itoa(dnsPort)
 	zone := ns + ".svc.cluster.local."
+	// CoreDNS may report ready a moment before its UDP socket serves.
+	for _, network := range []string{"udp", "tcp"} {
+		eventually(t, "coredns answers over "+network, func() (bool, error) {
+			_, _, err := lookup(network, server, "kube-dns.strata-system.svc.cluster.local.", dns.TypeA)
+			return err == nil, err
+		})
+	}
 	tests := []struct {
 		name   string
 		qname  string
