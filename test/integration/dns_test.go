@@ -79,6 +79,7 @@ func TestClusterDNS(t *testing.T) {
 		"upstreams":             []any{upstream},
 		"ports":                 map[string]any{"dns": dnsPort, "health": healthPort, "ready": readyPort, "metrics": metricsPort},
 		"extraKubernetesConfig": "kubeconfig " + kubeconfig,
+		"extraConfig":           "bind 127.0.0.1",
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -324,7 +325,7 @@ func dnsPod(t *testing.T, ns, name, hostname, app, ip string, ready bool) *corev
 	t.Helper()
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{"app": app}},
-		Spec: corev1.PodSpec{NodeName: "node-1", Containers: []corev1.Container{{Name: "c", Image: "busybox"}}},
+		Spec:       corev1.PodSpec{NodeName: "node-1", Containers: []corev1.Container{{Name: "c", Image: "busybox"}}},
 	}
 	if hostname != "" {
 		pod.Spec.Hostname, pod.Spec.Subdomain = hostname, app

@@ -8,6 +8,7 @@ import (
 	"github.com/coredns/coredns/coremain"
 
 	// The plugins of charts/dns's Corefile, and the ones commonly added to it.
+	_ "github.com/coredns/coredns/plugin/bind"
 	_ "github.com/coredns/coredns/plugin/cache"
 	_ "github.com/coredns/coredns/plugin/errors"
 	_ "github.com/coredns/coredns/plugin/forward"
@@ -29,6 +30,7 @@ import (
 // (core/dnsserver/zdirectives.go).
 var directives = []string{
 	"reload",
+	"bind",
 	"ready",
 	"health",
 	"prometheus",
