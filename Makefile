@@ -145,6 +145,14 @@ helm: ## Build upstream helm into bin/helm.
 	$(call step,"Building bin/helm $(HELM_VERSION)")
 	$(GO) build -ldflags "$(HELM_LDFLAGS)" -o $(BIN)/helm ./hack/tools/helm
 
+# CoreDNS is upstream's, from the github.com/coredns/coredns module that
+# hack/tools/coredns/go.mod pins: its own module, so that CoreDNS's
+# dependencies do not move the main module's. charts/dns runs it.
+.PHONY: coredns
+coredns: ## Build upstream CoreDNS with the cluster DNS plugins into bin/coredns (static).
+	$(call step,"Building bin/coredns")
+	$(GO) build -C hack/tools/coredns -trimpath -ldflags "-s -w" -o $(BIN)/coredns .
+
 .PHONY: tools
 tools: ## Build the code generators (openapi-gen, controller-gen pinned in go.mod; hack/tools/crdfix) into bin/.
 	$(call step,"Building code generators into bin/")
@@ -162,12 +170,12 @@ IMAGES_DIR := $(BIN)/images
 BUSYBOX ?= /bin/busybox
 
 .PHONY: images
-images: build deps ## Build OCI image archives into bin/images without Docker: strata.local/strata:<version> (of bin/strata), strata.local/pause:3.10, strata.local/busybox:<busybox version>.
+images: build coredns deps ## Build OCI image archives into bin/images without Docker: strata.local/strata:<version> (of bin/strata), strata.local/pause:3.10, strata.local/busybox:<busybox version>, strata.local/coredns:<coredns version> (of bin/coredns).
 	$(call step,"Building the pause binary")
 	$(GO) build -trimpath -ldflags "-s -w" -o $(IMAGES_DIR)/pause ./hack/tools/pause
 	$(call step,"Building the image archives into $(IMAGES_DIR)")
 	$(GO) run ./hack/tools/images --out $(IMAGES_DIR) --version $(VERSION) \
-		--strata $(BIN)/strata --pause $(IMAGES_DIR)/pause --busybox $(BUSYBOX)
+		--strata $(BIN)/strata --pause $(IMAGES_DIR)/pause --busybox $(BUSYBOX) --coredns $(BIN)/coredns
 
 .PHONY: deps
 deps: ## Install the Debian packages the real kubelet needs when missing: containerd, runc, CNI plugins, iptables, busybox-static (root).
@@ -229,9 +237,9 @@ test-unit: ## Run the unit tests.
 	$(GO) test $(TEST_FLAGS) $(UNIT_PKGS)
 
 .PHONY: test-integration
-test-integration: ## Run the integration tests against an in-process nucleus.
+test-integration: coredns ## Run the integration tests against an in-process nucleus (and bin/coredns, the cluster DNS).
 	$(call step,"Running integration tests")
-	$(GO) test $(TEST_FLAGS) -timeout 20m ./test/integration/...
+	COREDNS_BIN=$(BIN)/coredns $(GO) test $(TEST_FLAGS) -timeout 20m ./test/integration/...
 
 .PHONY: test-e2e
 test-e2e: build images kubectl helm ## Run the end-to-end tests: bin/strata, bin/kubectl and bin/helm, driven as a person would, with pods in a real containerd.

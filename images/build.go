@@ -13,6 +13,7 @@ const (
 	StrataArchive  = "strata.tar"
 	PauseArchive   = "pause.tar"
 	BusyboxArchive = "busybox.tar"
+	CoreDNSArchive = "coredns.tar"
 )
 
 // DefaultBusybox is where Debian's busybox-static puts the binary.
@@ -30,6 +31,11 @@ type Options struct {
 	Pause string
 	// Busybox is a static busybox (Debian's busybox-static: /bin/busybox).
 	Busybox string
+	// CoreDNS is a static coredns binary (hack/tools/coredns, `make
+	// coredns`); CoreDNSVersion its version, e.g. 1.15.0, or empty to ask
+	// the binary (coredns -version).
+	CoreDNS        string
+	CoreDNSVersion string
 }
 
 // Result is one written archive.
@@ -59,8 +65,21 @@ func BuildAll(ctx context.Context, o Options) ([]Result, error) {
 	if o.Strata != "" {
 		jobs = append(jobs, job{StrataArchive, func() (Spec, error) { return StrataSpec(o.Strata, o.Version) }})
 	}
+	if o.CoreDNS != "" {
+		jobs = append(jobs, job{CoreDNSArchive, func() (Spec, error) {
+			version := o.CoreDNSVersion
+			if version == "" {
+				v, err := CoreDNSVersion(ctx, o.CoreDNS)
+				if err != nil {
+					return Spec{}, err
+				}
+				version = v
+			}
+			return CoreDNSSpec(o.CoreDNS, version)
+		}})
+	}
 	if len(jobs) == 0 {
-		return nil, fmt.Errorf("no image to build: give a strata, pause or busybox binary")
+		return nil, fmt.Errorf("no image to build: give a strata, pause, busybox or coredns binary")
 	}
 	var results []Result
 	for _, j := range jobs {

@@ -1,6 +1,7 @@
 // Package images builds Strata's OCI images without Docker or a registry: the
-// strata binary, the pause image of pod sandboxes, and a busybox test image
-// from Debian's busybox-static. Each image is one deterministic layer (fixed
+// strata binary, the pause image of pod sandboxes, a busybox test image
+// from Debian's busybox-static, and upstream CoreDNS (hack/tools/coredns) for
+// the cluster DNS of charts/dns. Each image is one deterministic layer (fixed
 // time stamps, sorted entries), so the same inputs always give the same
 // digests, and is written as an OCI image layout tar that
 // `ctr -n k8s.io images import` loads into containerd.

@@ -348,3 +348,61 @@ func TestFullName(t *testing.T) {
 		t.Error("FullName(UPPER/case) succeeded, want an error")
 	}
 }
+
+func TestCoreDNSImage(t *testing.T) {
+	static := busyboxOrSkip(t)
+	dir := t.TempDir()
+	results, err := BuildAll(context.Background(), Options{OutDir: dir, CoreDNS: static, CoreDNSVersion: "1.15.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"strata.local/coredns:1.15.0"}, results[0].Refs); diff != "" {
+		t.Errorf("Refs (-want +got):\n%s", diff)
+	}
+	_, cfg, layer, _ := archive(t, filepath.Join(dir, CoreDNSArchive))
+	if diff := cmp.Diff([]string{"/coredns"}, cfg.Config.Entrypoint); diff != "" {
+		t.Errorf("Entrypoint (-want +got):\n%s", diff)
+	}
+	if _, ok := cfg.Config.ExposedPorts["53/udp"]; !ok {
+		t.Errorf("ExposedPorts %v lack 53/udp", cfg.Config.ExposedPorts)
+	}
+	if cfg.Config.User != "" {
+		t.Errorf("User %q, want root (charts/dns binds port 53 with NET_BIND_SERVICE)", cfg.Config.User)
+	}
+	found := false
+	for _, e := range layer {
+		if e.Name == "coredns" {
+			found = e.Type == tar.TypeReg && e.Mode == 0o755
+		}
+	}
+	if !found {
+		t.Error("No executable /coredns in the layer")
+	}
+}
+
+func TestCoreDNSVersion(t *testing.T) {
+	for _, tt := range []struct {
+		name, output, want string
+	}{
+		{"a release", "CoreDNS-1.15.0\nlinux/amd64, go1.26.8, \n", "1.15.0"},
+		{"no version", "usage: coredns\n", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := filepath.Join(t.TempDir(), "coredns")
+			script := "#!/bin/sh\n[ \"$1\" = -version ] || exit 2\nprintf '" + strings.ReplaceAll(tt.output, "\n", `\n`) + "'\n"
+			if err := os.WriteFile(fake, []byte(script), 0o755); err != nil { //nolint:gosec // an executable on purpose
+				t.Fatal(err)
+			}
+			got, err := CoreDNSVersion(context.Background(), fake)
+			if tt.want == "" {
+				if err == nil {
+					t.Errorf("got %q, want an error", got)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("got %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}

@@ -111,7 +111,7 @@ func (o *Options) containerdDir() string { return filepath.Join(o.DataDir, "cont
 // daemons are the cluster's processes, in start order.
 func (o *Options) daemons() []daemon {
 	ctrdArgs := []string{"containerd", "--data-dir", o.containerdDir(), "--subnet", o.PodSubnet, "--bridge", o.Bridge}
-	for _, image := range []string{"pause.tar", "busybox.tar", "strata.tar"} {
+	for _, image := range []string{"pause.tar", "busybox.tar", "strata.tar", "coredns.tar"} {
 		if path := filepath.Join(o.ImagesDir, image); exists(path) {
 			ctrdArgs = append(ctrdArgs, "--image", path)
 		}

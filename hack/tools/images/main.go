@@ -1,10 +1,10 @@
 // Command images builds Strata's OCI images without Docker (`make images`):
 //
 //	images --out bin/images --strata bin/images/strata-static --version 0.1.0-dev \
-//	       --pause bin/images/pause --busybox /bin/busybox
+//	       --pause bin/images/pause --busybox /bin/busybox --coredns bin/coredns
 //
 // Each image becomes an OCI image layout tar in --out (strata.tar, pause.tar,
-// busybox.tar) that `ctr -n k8s.io images import` loads into containerd. An
+// busybox.tar, coredns.tar) that `ctr -n k8s.io images import` loads into containerd. An
 // empty binary flag skips its image.
 //
 // With --dir it instead packs a directory of your own into a single-layer
@@ -47,6 +47,8 @@ func run() error {
 	flag.StringVar(&o.Version, "version", "0.1.0-dev", "strata version, the tag of the strata image")
 	flag.StringVar(&o.Pause, "pause", "", "static pause binary (hack/tools/pause) for "+images.PauseRef+" (empty: skip)")
 	flag.StringVar(&o.Busybox, "busybox", images.DefaultBusybox, "static busybox for "+images.BusyboxRepo+":<busybox version> (empty: skip)")
+	flag.StringVar(&o.CoreDNS, "coredns", "", "static coredns binary (hack/tools/coredns) for "+images.CoreDNSRepo+":<coredns version> (empty: skip)")
+	flag.StringVar(&o.CoreDNSVersion, "coredns-version", "", "CoreDNS version, the tag of the coredns image (empty: ask the binary)")
 	flag.StringVar(&dir, "dir", "", "pack this directory as a single-layer image instead (needs --ref)")
 	flag.Var(&refs, "ref", "with --dir: a name of the image, e.g. strata.local/myapp:1 (repeatable)")
 	flag.Var(&cmd, "cmd", "with --dir: an element of the image's Cmd (repeatable)")
