@@ -192,6 +192,8 @@ helm-lint: helm ## Lint the Helm charts in charts/ with bin/helm (--strict).
 up: deps build images kubectl helm ## Install what is missing, build, and start a one-machine cluster in .data: containerd, the nucleus (port 6443) and the kubelet (`strata up`).
 	$(call step,"Starting Strata (strata up)")
 	$(BIN)/strata up --data-dir $(DATA_DIR) --secure-port $(SECURE_PORT)
+	$(call step,"Installing the cluster DNS add-on (charts/dns) with helm")
+	$(BIN)/helm upgrade --install dns charts/dns --namespace strata-system --create-namespace --kubeconfig $(CURDIR)/$(DATA_DIR)/admin.kubeconfig
 
 .PHONY: down
 down: ## Stop the cluster of `make up`; its data and containers stay, `make up` resumes it.

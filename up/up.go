@@ -28,6 +28,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/strata-dev/strata/kubelet/node"
 	"github.com/strata-dev/strata/kubelet/runtime/containerdenv"
 )
 
@@ -44,6 +45,9 @@ type Options struct {
 	NodeName string
 	// KubeletPort is the kubelet API's port (default 10250).
 	KubeletPort int
+	// NodeIP is the node's address, which the nucleus advertises to pods
+	// (detected when empty).
+	NodeIP string
 	// PodSubnet and Bridge are the pod network (containerd's defaults,
 	// 10.88.0.0/16 on strata0, when empty).
 	PodSubnet, Bridge string
@@ -57,6 +61,10 @@ type Options struct {
 
 // DefaultSecurePort is the nucleus' port unless told otherwise.
 const DefaultSecurePort = 6443
+
+// ClusterDNS is the cluster IP of the kube-dns Service charts/dns creates,
+// which the kubelet gives pods as their name server.
+const ClusterDNS = "10.96.0.10"
 
 func (o *Options) complete() error {
 	if o.DataDir == "" {
@@ -94,6 +102,10 @@ func (o *Options) complete() error {
 		}
 		o.NodeName = strings.ToLower(host)
 	}
+	if o.NodeIP == "" {
+		ips, _ := node.DetectNodeIPs(context.Background(), o.NodeName, o.NodeName)
+		o.NodeIP = ips[0]
+	}
 	if o.Out == nil {
 		o.Out = os.Stdout
 	}
@@ -118,7 +130,8 @@ func (o *Options) daemons() []daemon {
 	}
 	return []daemon{
 		newDaemon(o.DataDir, "containerd", ctrdArgs...),
-		newDaemon(o.DataDir, "nucleus", "nucleus", "--data-dir", o.DataDir, "--secure-port", fmt.Sprint(o.SecurePort)),
+		newDaemon(o.DataDir, "nucleus", "nucleus", "--data-dir", o.DataDir, "--secure-port", fmt.Sprint(o.SecurePort),
+			"--advertise-address", o.NodeIP),
 		newDaemon(o.DataDir, "kubelet", "kubelet",
 			"--nucleus-data-dir", o.DataDir,
 			"--hostname-override", o.NodeName,
@@ -126,7 +139,13 @@ func (o *Options) daemons() []daemon {
 			"--root-dir", filepath.Join(o.DataDir, "kubelet"),
 			"--pod-logs-dir", filepath.Join(o.DataDir, "pod-logs"),
 			"--pod-cidr", o.PodSubnet,
+			"--node-ip", o.NodeIP,
+			"--cluster-dns", ClusterDNS,
 			"--port", fmt.Sprint(o.KubeletPort)),
+		newDaemon(o.DataDir, "proxy", "proxy",
+			"--kubeconfig", filepath.Join(o.DataDir, "kubelet", "kubelet.kubeconfig"),
+			"--hostname-override", o.NodeName,
+			"--cluster-cidr", o.PodSubnet),
 	}
 }
 
@@ -158,6 +177,7 @@ func Up(ctx context.Context, o Options) error {
 		},
 		"nucleus": func(ctx context.Context) error { return o.waitNucleus(ctx, ds[1]) },
 		"kubelet": func(ctx context.Context) error { return o.waitNode(ctx, ds[2]) },
+		"proxy":   func(ctx context.Context) error { return waitLog(ctx, ds[3], "Starting the service proxy") },
 	}
 	for _, d := range ds {
 		if err := p.stage("Starting "+d.name, func() (string, error) {
@@ -180,13 +200,13 @@ func Up(ctx context.Context, o Options) error {
 	}
 	kubeconfig := Kubeconfig(o.DataDir)
 	fmt.Fprintf(o.Out, `
-Strata is up: nucleus https://127.0.0.1:%d, node %s.
+Strata is up: nucleus https://%s:%d, node %s.
 
   export KUBECONFIG=%s
   kubectl get nodes
 
 Logs are in %s; 'strata down --data-dir %s' stops it and keeps the data.
-`, o.SecurePort, o.NodeName, kubeconfig, filepath.Join(o.DataDir, "logs"), o.DataDir)
+`, o.NodeIP, o.SecurePort, o.NodeName, kubeconfig, filepath.Join(o.DataDir, "logs"), o.DataDir)
 	return nil
 }
 
@@ -223,6 +243,15 @@ func Reset(ctx context.Context, o Options) error {
 		return err
 	}
 	p := newProgress(o.Out)
+	if err := p.stage("Removing the service proxy's rules", func() (string, error) {
+		out, err := exec.CommandContext(ctx, o.Binary, "proxy", "--cleanup").CombinedOutput() //nolint:gosec // strata itself
+		if err != nil {
+			return "", fmt.Errorf("%w: %s", err, bytes.TrimSpace(out))
+		}
+		return "", nil
+	}); err != nil {
+		return err
+	}
 	if exists(o.containerdDir()) {
 		if err := p.stage("Removing the containers and the pod network", func() (string, error) {
 			args := append(o.daemons()[0].args, "--teardown")

@@ -224,6 +224,122 @@ func TestPodsOnARealNode(t *testing.T) {
 		run(t, "delete", "deployment", "web", "-n", ns)
 	})
 
+	t.Run("services reach their pods through the proxy", func(t *testing.T) {
+		for i := range 3 {
+			applyManifest(t, ns, fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata:
+  name: backend-%d
+  labels: {app: backend}
+spec:
+  nodeName: %s
+  containers:
+  - name: httpd
+    image: %s
+    command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    ports: [{containerPort: 8080}]
+    readinessProbe:
+      httpGet: {path: /, port: 8080}
+      periodSeconds: 1
+`, i, realNodeName, busyboxImage))
+		}
+		applyManifest(t, ns, podManifest("caller", `
+  containers:
+  - name: app
+    image: `+busyboxImage+`
+    command: ["sleep", "3600"]`))
+		applyManifest(t, ns, `apiVersion: v1
+kind: Service
+metadata: {name: backend}
+spec:
+  selector: {app: backend}
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: backend-np}
+spec:
+  type: NodePort
+  selector: {app: backend}
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: sticky}
+spec:
+  selector: {app: backend}
+  sessionAffinity: ClientIP
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: nobody}
+spec:
+  selector: {app: nobody}
+  ports: [{port: 80, targetPort: 8080}]
+`)
+		for i := range 3 {
+			waitPod(t, ns, fmt.Sprintf("backend-%d", i), "Ready", 60*time.Second, podReady)
+		}
+		waitPod(t, ns, "caller", "Running", 60*time.Second, podRunning)
+		clusterIP := func(svc string) string {
+			return run(t, "get", "service", "-n", ns, svc, "-o", "jsonpath={.spec.clusterIP}")
+		}
+		// answers fetches url from the caller pod n times and returns who answered.
+		answers := func(url string, n int) map[string]int {
+			script := fmt.Sprintf("for i in $(seq %d); do wget -q -O - %s || echo FAILED; done", n, url)
+			out := run(t, "exec", "-n", ns, "caller", "--", "sh", "-c", script)
+			got := map[string]int{}
+			for _, line := range strings.Fields(out) {
+				got[line]++
+			}
+			return got
+		}
+
+		ip := clusterIP("backend")
+		waitUntil(t, "all three backends to answer on the cluster IP", 30*time.Second, func() (bool, string) {
+			got := answers("http://"+ip+"/", 30)
+			return len(got) == 3 && got["backend-0"] > 0 && got["backend-1"] > 0 && got["backend-2"] > 0, fmt.Sprint(got)
+		})
+
+		sticky := answers("http://"+clusterIP("sticky")+"/", 10)
+		if len(sticky) != 1 {
+			t.Errorf("ClientIP affinity: answers %v, want one backend", sticky)
+		}
+
+		// The node port, from the host, on the node's address and on localhost.
+		nodePort := run(t, "get", "service", "-n", ns, "backend-np", "-o", "jsonpath={.spec.ports[0].nodePort}")
+		nodeIP := run(t, "get", "node", realNodeName, "-o", `jsonpath={.status.addresses[?(@.type=="InternalIP")].address}`)
+		for _, host := range []string{nodeIP, "127.0.0.1"} {
+			resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + host + ":" + nodePort + "/")
+			if err != nil {
+				t.Errorf("GET the node port on %s: %v", host, err)
+				continue
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !strings.HasPrefix(string(body), "backend-") {
+				t.Errorf("the node port on %s answered %q, want a backend's name", host, body)
+			}
+		}
+
+		// No endpoints: refused at once, not a timeout.
+		start := time.Now()
+		_, errOut, err := kubectl{}.try(t, "exec", "-n", ns, "caller", "--", "wget", "-q", "-O", "-", "http://"+clusterIP("nobody")+"/")
+		if err == nil || time.Since(start) > 10*time.Second {
+			t.Errorf("a service without endpoints: err %v after %s, want a refusal at once", err, time.Since(start))
+		}
+		mustContain(t, errOut, "refused")
+
+		// A backend failing readiness, and one deleted, stop receiving traffic.
+		run(t, "exec", "-n", ns, "backend-0", "--", "rm", "/www/index.html")
+		run(t, "delete", "pod", "-n", ns, "backend-1", "--grace-period=1")
+		waitUntil(t, "only backend-2 to answer", 30*time.Second, func() (bool, string) {
+			got := answers("http://"+ip+"/", 10)
+			return len(got) == 1 && got["backend-2"] == 10, fmt.Sprint(got)
+		})
+	})
+
 	t.Run("a restarted kubelet leaves running containers alone", func(t *testing.T) {
 		before := waitPod(t, ns, "counter", "Running", 10*time.Second, podRunning)
 		_ = node.kubelet.cmd.Process.Signal(syscall.SIGKILL)

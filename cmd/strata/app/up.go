@@ -25,7 +25,7 @@ func newUpCommands() []*cobra.Command {
 	}
 	upCmd := &cobra.Command{
 		Use:   "up",
-		Short: "Start a one-machine cluster in the background: containerd, the nucleus (with its controllers and scheduler) and the kubelet",
+		Short: "Start a one-machine cluster in the background: containerd, the nucleus (with its controllers and scheduler), the kubelet and the service proxy",
 		Long: `Start, or resume on existing data, a whole cluster on this machine:
 Strata's own containerd (root, state, socket and CNI network under the data
 directory), the nucleus with its embedded etcd, controllers and scheduler, and
