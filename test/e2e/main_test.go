@@ -8,6 +8,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -23,6 +24,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/strata-dev/strata/kubelet/node"
 )
 
 // The cluster every test talks to, started by TestMain.
@@ -120,9 +123,12 @@ func launchNucleus(dataDir string, port int, logName string, extraArgs ...string
 	if err := os.MkdirAll(n.home, 0o700); err != nil {
 		return nil, err
 	}
+	// Pods of the real node reach the API at the node's address through
+	// the kubernetes Service, as in a cluster.
 	n.cmd = exec.Command(strataBin, append([]string{"nucleus",
 		"--data-dir", dataDir,
-		"--bind-address", "127.0.0.1",
+		"--bind-address", "0.0.0.0",
+		"--advertise-address", nodeIP(),
 		"--secure-port", strconv.Itoa(port)}, extraArgs...)...)
 	n.cmd.Stdout = logFile
 	n.cmd.Stderr = logFile
@@ -244,4 +250,11 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// nodeIP is this machine's address as a kubelet would find it (127.0.0.1
+// on a machine with only loopback).
+func nodeIP() string {
+	ips, _ := node.DetectNodeIPs(context.Background(), "e2e", "e2e")
+	return ips[0]
 }

@@ -340,6 +340,49 @@ spec:
 		})
 	})
 
+	t.Run("cluster DNS answers pods", func(t *testing.T) {
+		requireHelm(t)
+		if nodeIP() == "127.0.0.1" {
+			t.Skip("SKIP: this machine has only loopback: CoreDNS's pod cannot reach the API")
+		}
+		helm{}.run(t, "install", "dns", "../../charts/dns", "-n", layersNamespace, "--create-namespace", "--set", "workload=Pod", "--set", "replicas=1")
+		t.Cleanup(func() { helm{}.run(t, "uninstall", "dns", "-n", layersNamespace, "--wait") })
+		waitPod(t, layersNamespace, "coredns", "Ready", 90*time.Second, podReady)
+		applyManifest(t, ns, `apiVersion: v1
+kind: Service
+metadata: {name: backend-headless}
+spec:
+  clusterIP: None
+  selector: {app: backend}
+  ports: [{name: http, port: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: alias}
+spec:
+  type: ExternalName
+  externalName: backend.`+ns+`.svc.cluster.local
+`)
+		clusterIP := run(t, "get", "service", "-n", ns, "backend", "-o", "jsonpath={.spec.clusterIP}")
+		backend2 := getPod(t, ns, "backend-2").Status.PodIP
+		lookup := func(name string) string {
+			var out string
+			waitUntil(t, "nslookup "+name, 30*time.Second, func() (bool, string) {
+				o, e, err := kubectl{}.try(t, "exec", "-n", ns, "caller", "--", "nslookup", name)
+				out = o
+				return err == nil, o + e
+			})
+			return out
+		}
+		mustContain(t, lookup("backend."+ns+".svc.cluster.local"), clusterIP)
+		mustContain(t, lookup("backend-headless."+ns+".svc.cluster.local"), backend2)
+		mustContain(t, lookup("alias."+ns+".svc.cluster.local"), "backend."+ns+".svc.cluster.local", clusterIP)
+		// The search path of dnsPolicy ClusterFirst: the short name works.
+		mustContain(t, run(t, "exec", "-n", ns, "caller", "--", "wget", "-q", "-O", "-", "http://backend/"), "backend-2")
+		mustContain(t, run(t, "exec", "-n", ns, "caller", "--", "cat", "/etc/resolv.conf"),
+			"nameserver 10.96.0.10", "search "+ns+".svc.cluster.local svc.cluster.local cluster.local")
+	})
+
 	t.Run("a restarted kubelet leaves running containers alone", func(t *testing.T) {
 		before := waitPod(t, ns, "counter", "Running", 10*time.Second, podRunning)
 		_ = node.kubelet.cmd.Process.Signal(syscall.SIGKILL)

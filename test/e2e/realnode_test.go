@@ -49,7 +49,7 @@ func requireRealNode(t *testing.T) {
 	why := ""
 	if err := containerdenv.CheckHost(containerdenv.Config{}); err != nil {
 		why = err.Error() + " (run `make deps` as root)"
-	} else if _, err := os.Stat(filepath.Join(imagesDir(), "busybox.tar")); err != nil {
+	} else if _, err := os.Stat(filepath.Join(imagesDir(), "coredns.tar")); err != nil {
 		why = "no image archives in " + imagesDir() + " (run `make images`)"
 	}
 	if why == "" {
@@ -128,7 +128,7 @@ func startRealNode(t *testing.T) *realNode {
 func (n *realNode) containerdArgs(extra ...string) []string {
 	args := []string{"containerd", "--data-dir", filepath.Join(n.dir, "containerd"),
 		"--subnet", realNodeSubnet, "--bridge", realNodeBridge}
-	for _, image := range []string{"pause.tar", "busybox.tar"} {
+	for _, image := range []string{"pause.tar", "busybox.tar", "coredns.tar"} {
 		args = append(args, "--image", filepath.Join(imagesDir(), image))
 	}
 	return append(args, extra...)
@@ -144,6 +144,7 @@ func (n *realNode) startKubelet(t *testing.T) {
 		"--root-dir", filepath.Join(n.dir, "kubelet"),
 		"--pod-logs-dir", filepath.Join(n.dir, "logs"),
 		"--pod-cidr", realNodeSubnet,
+		"--cluster-dns", "10.96.0.10",
 		"--port", fmt.Sprint(n.port),
 		"-v", "2")
 }
