@@ -17,7 +17,6 @@ import (
 
 	"github.com/spf13/pflag"
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
@@ -426,83 +425,41 @@ func Cleanup(ctx context.Context) error {
 type multiHandler []*proxyiptables.Proxier
 
 func (m multiHandler) serviceHandler() cache.ResourceEventHandler {
-	return cache.ResourceEventHandlerFuncs{
-		AddFunc: func(obj any) {
-			if svc, ok := obj.(*corev1.Service); ok {
-				for _, p := range m {
-					p.OnServiceAdd(svc)
-				}
-			}
-		},
-		UpdateFunc: func(oldObj, newObj any) {
-			old, ok1 := oldObj.(*corev1.Service)
-			svc, ok2 := newObj.(*corev1.Service)
-			if ok1 && ok2 {
-				for _, p := range m {
-					p.OnServiceUpdate(old, svc)
-				}
-			}
-		},
-		DeleteFunc: func(obj any) {
-			if svc, ok := tombstone[*corev1.Service](obj); ok {
-				for _, p := range m {
-					p.OnServiceDelete(svc)
-				}
-			}
-		},
-	}
+	return fanOut(m, (*proxyiptables.Proxier).OnServiceAdd, (*proxyiptables.Proxier).OnServiceUpdate, (*proxyiptables.Proxier).OnServiceDelete)
 }
 
 func (m multiHandler) sliceHandler() cache.ResourceEventHandler {
-	return cache.ResourceEventHandlerFuncs{
-		AddFunc: func(obj any) {
-			if s, ok := obj.(*discoveryv1.EndpointSlice); ok {
-				for _, p := range m {
-					p.OnEndpointSliceAdd(s)
-				}
-			}
-		},
-		UpdateFunc: func(oldObj, newObj any) {
-			old, ok1 := oldObj.(*discoveryv1.EndpointSlice)
-			s, ok2 := newObj.(*discoveryv1.EndpointSlice)
-			if ok1 && ok2 {
-				for _, p := range m {
-					p.OnEndpointSliceUpdate(old, s)
-				}
-			}
-		},
-		DeleteFunc: func(obj any) {
-			if s, ok := tombstone[*discoveryv1.EndpointSlice](obj); ok {
-				for _, p := range m {
-					p.OnEndpointSliceDelete(s)
-				}
-			}
-		},
-	}
+	return fanOut(m, (*proxyiptables.Proxier).OnEndpointSliceAdd, (*proxyiptables.Proxier).OnEndpointSliceUpdate, (*proxyiptables.Proxier).OnEndpointSliceDelete)
 }
 
 func (m multiHandler) nodeHandler() cache.ResourceEventHandler {
+	return fanOut(m, (*proxyiptables.Proxier).OnNodeAdd, (*proxyiptables.Proxier).OnNodeUpdate, (*proxyiptables.Proxier).OnNodeDelete)
+}
+
+// fanOut hands the informer events about objects of type T to each
+// proxier through its add, update and delete methods.
+func fanOut[T any](m multiHandler, add func(*proxyiptables.Proxier, T), update func(*proxyiptables.Proxier, T, T), del func(*proxyiptables.Proxier, T)) cache.ResourceEventHandler {
 	return cache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) {
-			if n, ok := obj.(*corev1.Node); ok {
+			if o, ok := obj.(T); ok {
 				for _, p := range m {
-					p.OnNodeAdd(n)
+					add(p, o)
 				}
 			}
 		},
 		UpdateFunc: func(oldObj, newObj any) {
-			old, ok1 := oldObj.(*corev1.Node)
-			n, ok2 := newObj.(*corev1.Node)
+			old, ok1 := oldObj.(T)
+			o, ok2 := newObj.(T)
 			if ok1 && ok2 {
 				for _, p := range m {
-					p.OnNodeUpdate(old, n)
+					update(p, old, o)
 				}
 			}
 		},
 		DeleteFunc: func(obj any) {
-			if n, ok := tombstone[*corev1.Node](obj); ok {
+			if o, ok := tombstone[T](obj); ok {
 				for _, p := range m {
-					p.OnNodeDelete(n)
+					del(p, o)
 				}
 			}
 		},
