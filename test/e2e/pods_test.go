@@ -19,6 +19,7 @@ import (
 // TestPodsOnARealNode runs pods in a real containerd through `strata
 // kubelet` and drives them with the real kubectl: the stories of a node.
 func TestPodsOnARealNode(t *testing.T) {
+	parent := t
 	requireResource(t, "pods")
 	node := startRealNode(t)
 	ns := createNamespace(t, "real-node")
@@ -346,7 +347,8 @@ spec:
 			t.Skip("SKIP: this machine has only loopback: CoreDNS's pod cannot reach the API")
 		}
 		helm{}.run(t, "install", "dns", "../../charts/dns", "-n", layersNamespace, "--create-namespace", "--set", "workload=Pod", "--set", "replicas=1")
-		t.Cleanup(func() { helm{}.run(t, "uninstall", "dns", "-n", layersNamespace, "--wait") })
+		// Kept for the next story, removed with the node.
+		parent.Cleanup(func() { helm{}.run(parent, "uninstall", "dns", "-n", layersNamespace, "--wait") })
 		waitPod(t, layersNamespace, "coredns", "Ready", 90*time.Second, podReady)
 		applyManifest(t, ns, `apiVersion: v1
 kind: Service
@@ -381,6 +383,36 @@ spec:
 		mustContain(t, run(t, "exec", "-n", ns, "caller", "--", "wget", "-q", "-O", "-", "http://backend/"), "backend-2")
 		mustContain(t, run(t, "exec", "-n", ns, "caller", "--", "cat", "/etc/resolv.conf"),
 			"nameserver 10.96.0.10", "search "+ns+".svc.cluster.local svc.cluster.local cluster.local")
+	})
+
+	t.Run("a Deployment serves HTTP through its Service name, and scales", func(t *testing.T) {
+		requireHelm(t)
+		if nodeIP() == "127.0.0.1" {
+			t.Skip("SKIP: this machine has only loopback: CoreDNS's pod cannot reach the API")
+		}
+		startAppsLayer(t, 0)
+		run(t, "create", "deployment", "site", "-n", ns, "--image="+busyboxImage, "--replicas=3", "--",
+			"sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www")
+		run(t, "expose", "deployment", "site", "-n", ns, "--port=80", "--target-port=8080")
+		run(t, "rollout", "status", "deployment/site", "-n", ns, "--timeout=120s")
+		answering := func(want int) {
+			t.Helper()
+			waitUntil(t, fmt.Sprintf("%d replicas to answer on http://site/", want), 60*time.Second, func() (bool, string) {
+				script := "for i in $(seq 30); do wget -q -O - http://site/ || echo FAILED; done"
+				out, _, _ := kubectl{}.try(t, "exec", "-n", ns, "caller", "--", "sh", "-c", script)
+				got := map[string]int{}
+				for _, line := range strings.Fields(out) {
+					got[line]++
+				}
+				return len(got) == want && got["FAILED"] == 0, fmt.Sprint(got)
+			})
+		}
+		answering(3)
+		run(t, "scale", "deployment/site", "-n", ns, "--replicas=1")
+		answering(1)
+		run(t, "scale", "deployment/site", "-n", ns, "--replicas=5")
+		answering(5)
+		run(t, "delete", "deployment", "site", "-n", ns)
 	})
 
 	t.Run("a restarted kubelet leaves running containers alone", func(t *testing.T) {
