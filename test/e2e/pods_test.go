@@ -347,8 +347,10 @@ spec:
 			t.Skip("SKIP: this machine has only loopback: CoreDNS's pod cannot reach the API")
 		}
 		helm{}.run(t, "install", "dns", "../../charts/dns", "-n", layersNamespace, "--create-namespace", "--set", "workload=Pod", "--set", "replicas=1")
-		// Kept for the next story, removed with the node.
-		parent.Cleanup(func() { helm{}.run(parent, "uninstall", "dns", "-n", layersNamespace, "--wait") })
+		// Kept for the next story. Without --wait: the kubelet has stopped
+		// by the time this runs (cleanups run last first); the node's
+		// teardown removes the container and podgc the pod.
+		parent.Cleanup(func() { helm{}.run(parent, "uninstall", "dns", "-n", layersNamespace) })
 		waitPod(t, layersNamespace, "coredns", "Ready", 90*time.Second, podReady)
 		applyManifest(t, ns, `apiVersion: v1
 kind: Service
@@ -420,7 +422,8 @@ spec:
 		_ = node.kubelet.cmd.Process.Signal(syscall.SIGKILL)
 		<-node.kubelet.exited
 		node.kubelet.exited <- nil
-		node.startKubelet(t)
+		// On the parent test: the kubelet runs on after this story.
+		node.startKubelet(parent)
 		waitForLog(t, node.kubelet, "Caches are synced", 60*time.Second)
 		time.Sleep(3 * time.Second) // a few relists and syncs
 		after := waitPod(t, ns, "counter", "Running", 10*time.Second, podRunning)
