@@ -13,8 +13,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
-	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/client-go/tools/clientcmd"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/strata-dev/strata/kubelet/cri"
 	"github.com/strata-dev/strata/kubelet/runtime/containerdenv"
@@ -193,7 +193,7 @@ func tailFile(path string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// pod reads a pod with kubectl.
+// getPod reads a pod with kubectl.
 func getPod(t *testing.T, ns, name string) *corev1.Pod {
 	t.Helper()
 	var pod corev1.Pod
@@ -234,7 +234,7 @@ func podReady(p *corev1.Pod) bool {
 	return false
 }
 
-// applyPod creates a pod from a manifest and registers its deletion.
+// applyManifest applies a manifest in namespace ns with kubectl.
 func applyManifest(t *testing.T, ns, manifest string) {
 	t.Helper()
 	kubectl{stdin: manifest}.run(t, "apply", "-n", ns, "-f", "-")
