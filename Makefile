@@ -92,7 +92,7 @@ generate: tools ## Regenerate code: OpenAPI definitions of the nucleus, deepcopy
 	$(BIN)/controller-gen object:headerFile=hack/boilerplate.go.txt paths=./apis/...
 
 .PHONY: manifests
-manifests: tools ## Generate the CRDs of apis/ into config/crd/bases (and the charts' crds/), webhook configurations into config/webhook, RBAC rules into config/rbac.
+manifests: tools ## Generate the CRDs of apis/ into config/crd/bases (and as templates into charts/apps/templates/crds), webhook configurations into config/webhook, RBAC rules into config/rbac.
 	$(call step,"Generating CRDs into config/crd/bases")
 	$(BIN)/controller-gen $(CRD_OPTIONS) paths=./apis/... output:crd:artifacts:config=config/crd/bases
 	$(BIN)/crdfix config/crd/bases/*.yaml
@@ -100,8 +100,8 @@ manifests: tools ## Generate the CRDs of apis/ into config/crd/bases (and the ch
 	$(BIN)/controller-gen webhook paths=./webhooks/... output:webhook:artifacts:config=config/webhook
 	$(call step,"Generating the managers' RBAC rules into config/rbac")
 	$(BIN)/controller-gen rbac:roleName=strata-apps-manager paths=./controllers/... paths=./manager/... output:rbac:artifacts:config=config/rbac
-	$(call step,"Copying the apps layer's CRDs into charts/apps/crds")
-	cp config/crd/bases/apps_deployments.yaml config/crd/bases/apps_replicasets.yaml charts/apps/crds/
+	$(call step,"Writing the apps layer's CRDs into charts/apps/templates/crds")
+	$(BIN)/chartcrds --chart apps --out charts/apps/templates/crds config/crd/bases/apps_deployments.yaml config/crd/bases/apps_replicasets.yaml
 
 .PHONY: fmt
 fmt: ## Run gofmt on the code.
@@ -117,7 +117,7 @@ lint: vet ## Check formatting and run go vet (no external linter yet).
 		if [ -n "$$out" ]; then echo "Not formatted with gofmt (run make fmt):"; echo "$$out"; exit 1; fi
 
 # What `make generate manifests` writes, which `make verify` checks.
-GENERATED := nucleus/generated apis config/crd config/webhook config/rbac charts/apps/crds
+GENERATED := nucleus/generated apis config/crd config/webhook config/rbac charts/apps/templates/crds
 
 .PHONY: verify
 verify: generate manifests ## Regenerate everything and fail if the result differs from what is checked in.
@@ -154,11 +154,12 @@ coredns: ## Build upstream CoreDNS with the cluster DNS plugins into bin/coredns
 	$(GO) build -C hack/tools/coredns -trimpath -ldflags "-s -w" -o $(BIN)/coredns .
 
 .PHONY: tools
-tools: ## Build the code generators (openapi-gen, controller-gen pinned in go.mod; hack/tools/crdfix) into bin/.
+tools: ## Build the code generators (openapi-gen, controller-gen pinned in go.mod; hack/tools/crdfix, hack/tools/chartcrds) into bin/.
 	$(call step,"Building code generators into bin/")
 	$(GO) build -o $(BIN)/openapi-gen k8s.io/kube-openapi/cmd/openapi-gen
 	$(GO) build -o $(BIN)/controller-gen sigs.k8s.io/controller-tools/cmd/controller-gen
 	$(GO) build -o $(BIN)/crdfix ./hack/tools/crdfix
+	$(GO) build -o $(BIN)/chartcrds ./hack/tools/chartcrds
 
 .PHONY: kubebuilder
 kubebuilder: ## Build kubebuilder (a go tool pinned in go.mod) into bin/, for scaffolding new layers.

@@ -18,7 +18,7 @@ func NewRootCommand() *cobra.Command {
 		SilenceErrors: false,
 	}
 	root.AddCommand(newUpCommands()...)
-	root.AddCommand(newNucleusCommand(), newControllerManagerCommand(), newManagerCommand(), newSchedulerCommand(), newKubeletCommand(), newProxyCommand(), newContainerdCommand(), newVersionCommand(), newKubeconfigCommand())
+	root.AddCommand(newNucleusCommand(), newControllerManagerCommand(), newManagerCommand(), newSchedulerCommand(), newKubeletCommand(), newProxyCommand(), newContainerdCommand(), newVersionCommand(), newKubeconfigCommand(), newCRDsCommand())
 	return root
 }
 

@@ -10,7 +10,10 @@
 //   - orphan deletion: an owner with the orphan finalizer has its references
 //     removed from its dependents, then the finalizer;
 //   - dangling references (an owner that never existed, or exists with
-//     another UID) count as gone.
+//     another UID) count as gone;
+//   - an owner whose resource is not served (a CRD with served: false, as
+//     after `helm uninstall` of a layer) is neither gone nor present: its
+//     dependents wait, untouched, until it is served again.
 //
 // Owners are looked up live, never only in a cache, before anything is
 // deleted.
@@ -18,12 +21,14 @@ package garbagecollector
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"sync"
 	"time"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -347,9 +352,12 @@ func (gc *Collector) ownerState(ctx context.Context, ref metav1.OwnerReference, 
 		return ownerSolid, fmt.Errorf("resolving owner %s %s: %w", ref.Kind, ref.Name, err)
 	}
 	o, err := gc.lookup(ctx, owner)
+	if err == nil && o == nil {
+		o, err = gc.confirmGone(ctx, owner)
+	}
 	switch {
 	case err != nil:
-		return ownerSolid, err
+		return ownerSolid, fmt.Errorf("looking up owner %s %s: %w", ref.Kind, ref.Name, err)
 	case o == nil:
 		return ownerDangling, nil
 	case isDeletingDependents(o):
@@ -357,6 +365,67 @@ func (gc *Collector) ownerState(ctx context.Context, ref metav1.OwnerReference, 
 	default:
 		return ownerSolid, nil
 	}
+}
+
+// confirmGone checks an owner that was not found, and returns it if a second
+// read finds it after all. A resource that is not served answers 404 as an
+// object that does not exist does: a CRD whose versions are set to
+// served: false (as `helm uninstall` of a layer does: the objects stay in
+// etcd) until the collector's discovery notices, or a CRD served again
+// until the server's handlers catch up with it. So an owner is gone only if
+// its resource is served, by discovery and by its CRD's spec, and a read
+// after that check still finds nothing; otherwise the dependent is retried
+// later, never deleted on a guess.
+func (gc *Collector) confirmGone(ctx context.Context, owner node) (*metav1.PartialObjectMetadata, error) {
+	served, err := gc.served(ctx, owner.gvr)
+	if err != nil {
+		return nil, err
+	}
+	if !served {
+		return nil, fmt.Errorf("%s is not served (a CustomResourceDefinition with served: false?): its objects cannot be looked up until it is", owner.gvr)
+	}
+	o, err := gc.lookup(ctx, owner)
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// served asks the server, not the collector's cache, whether it serves gvr:
+// discovery must list it, and if a CRD defines it, the CRD's spec must
+// serve its version (the spec changes before discovery follows).
+func (gc *Collector) served(ctx context.Context, gvr schema.GroupVersionResource) (bool, error) {
+	list, err := gc.discovery.ServerResourcesForGroupVersion(gvr.GroupVersion().String())
+	switch {
+	case apierrors.IsNotFound(err):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("discovering %s: %w", gvr.GroupVersion(), err)
+	}
+	if !slices.ContainsFunc(list.APIResources, func(r metav1.APIResource) bool { return r.Name == gvr.Resource }) {
+		return false, nil
+	}
+	rc := gc.discovery.RESTClient()
+	if gvr.Group == "" || rc == nil {
+		return true, nil
+	}
+	raw, err := rc.Get().AbsPath("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", gvr.Resource+"."+gvr.Group).DoRaw(ctx)
+	switch {
+	case apierrors.IsNotFound(err):
+		return true, nil // a built-in resource
+	case err != nil:
+		return false, fmt.Errorf("reading the CustomResourceDefinition of %s: %w", gvr.GroupResource(), err)
+	}
+	var crd apiextensionsv1.CustomResourceDefinition
+	if err := json.Unmarshal(raw, &crd); err != nil {
+		return false, fmt.Errorf("decoding the CustomResourceDefinition of %s: %w", gvr.GroupResource(), err)
+	}
+	for _, v := range crd.Spec.Versions {
+		if v.Name == gvr.Version {
+			return v.Served, nil
+		}
+	}
+	return false, nil
 }
 
 // processDeletingDependents handles an owner deleted in the foreground: its
