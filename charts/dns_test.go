@@ -347,3 +347,19 @@ func TestDNSChartAppVersion(t *testing.T) {
 		t.Errorf("charts/dns/Chart.yaml has no %s (the CoreDNS version of hack/tools/coredns/go.mod)", want)
 	}
 }
+
+func TestDNSChartNotes(t *testing.T) {
+	rendered, err := Render(dnsChart, Options{Release: "dns", Namespace: "strata-system", Values: map[string]any{"clusterIP": "10.96.0.53"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := rendered["dns/templates/NOTES.txt"]
+	for _, want := range []string{
+		"installed in strata-system", "behind the Service kube-dns at 10.96.0.53",
+		"nslookup kubernetes.default.svc.cluster.local", "It should answer from 10.96.0.53",
+	} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("NOTES.txt lacks %q:\n%s", want, notes)
+		}
+	}
+}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -175,27 +176,37 @@ func TestHelmChartApps(t *testing.T) {
 	})
 
 	t.Run("template", func(t *testing.T) {
-		objs := objectsOf(t, h.run(t, "template", "apps", appsChart, "-n", layersNamespace, "--include-crds"))
+		objs := objectsOf(t, h.run(t, "template", "apps", appsChart, "-n", layersNamespace))
+		// In Helm's install order; the pre-delete hook last.
 		want := []string{
+			"ServiceAccount/strata-apps",
 			"CustomResourceDefinition/deployments.apps", "CustomResourceDefinition/replicasets.apps",
-			"ServiceAccount/strata-apps", "Service/strata-apps-webhook", "Pod/strata-apps-manager",
+			"Service/strata-apps-webhook", "Pod/strata-apps-manager",
 			"MutatingWebhookConfiguration/strata-apps", "ValidatingWebhookConfiguration/strata-apps",
+			"Pod/strata-apps-crds-unserve",
 		}
 		if diff := cmp.Diff(want, kindsAndNames(objs)); diff != "" {
 			t.Errorf("helm template rendered (-want +got):\n%s", diff)
 		}
-		// The CRDs are config/crd/bases' (make manifests copies them).
-		for _, crd := range []string{"apps_deployments.yaml", "apps_replicasets.yaml"} {
-			base, err := os.ReadFile("../../config/crd/bases/" + crd)
-			if err != nil {
-				t.Fatal(err)
+		// The CRDs are templates (so helm upgrade updates them) with
+		// config/crd/bases' spec (make manifests writes them), kept by
+		// helm uninstall.
+		for _, name := range []string{"deployments", "replicasets"} {
+			var base, chart apiextensionsv1.CustomResourceDefinition
+			decode(t, objectsOf(t, readFile(t, "../../config/crd/bases/apps_"+name+".yaml")), "CustomResourceDefinition", name+".apps", &base)
+			decode(t, objs, "CustomResourceDefinition", name+".apps", &chart)
+			if diff := cmp.Diff(base.Spec, chart.Spec); diff != "" {
+				t.Errorf("the chart's CRD %s.apps differs from config/crd/bases (run make manifests) (-base +chart):\n%s", name, diff)
 			}
-			chart, err := os.ReadFile(appsChart + "/crds/" + crd)
-			if err != nil {
-				t.Fatal(err)
+			if got := chart.Annotations["helm.sh/resource-policy"]; got != "keep" {
+				t.Errorf("CRD %s.apps: helm.sh/resource-policy %q, want keep", name, got)
 			}
-			if !bytes.Equal(base, chart) {
-				t.Errorf("charts/apps/crds/%s differs from config/crd/bases/%s: run make manifests", crd, crd)
+		}
+		// With crds.keepOnUninstall=false they are ordinary objects of the
+		// release and no hook unserves them.
+		for _, o := range objectsOf(t, h.run(t, "template", "apps", appsChart, "-n", layersNamespace, "--set", "crds.keepOnUninstall=false")) {
+			if o.GetAnnotations()["helm.sh/resource-policy"] != "" || o.GetName() == "strata-apps-crds-unserve" {
+				t.Errorf("with crds.keepOnUninstall=false the chart renders %s %s with annotations %v", o.GetKind(), o.GetName(), o.GetAnnotations())
 			}
 		}
 
@@ -203,7 +214,7 @@ func TestHelmChartApps(t *testing.T) {
 		decode(t, objs, "Pod", "strata-apps-manager", &pod)
 		wantCommand := []string{"strata", "manager", "--layers", "apps", "--namespace", "$(POD_NAMESPACE)", "--leader-elect",
 			"--metrics-bind-address", ":8080", "--health-probe-bind-address", ":8081",
-			"--webhook-port", "9443", "--webhook-service", "strata-apps-webhook"}
+			"--webhook-port", "9443", "--webhook-service", "strata-apps-webhook", "--v=0"}
 		if diff := cmp.Diff(wantCommand, pod.Spec.Containers[0].Command); diff != "" {
 			t.Errorf("the manager's command (-want +got):\n%s", diff)
 		}
@@ -374,7 +385,7 @@ func TestHelmChartApps(t *testing.T) {
 		mustContain(t, kubectl{stdin: sa}.run(t, "apply", "-f", "-"), "serviceaccount/strata-apps created")
 		defer run(t, "delete", "-n", layersNamespace, "serviceaccount", "strata-apps", "--ignore-not-found")
 
-		manifest := h.run(t, "template", "apps", appsChart, "-n", layersNamespace, "--include-crds")
+		manifest := h.run(t, "template", "apps", appsChart, "-n", layersNamespace)
 		out := kubectl{stdin: manifest}.run(t, "apply", "--dry-run=server", "-f", "-")
 		for _, want := range []string{
 			// Other tests may have installed the CRDs already.
@@ -383,6 +394,7 @@ func TestHelmChartApps(t *testing.T) {
 			`serviceaccount/strata-apps unchanged \(server dry run\)`,
 			`service/strata-apps-webhook created \(server dry run\)`,
 			`pod/strata-apps-manager created \(server dry run\)`,
+			`pod/strata-apps-crds-unserve created \(server dry run\)`,
 			`mutatingwebhookconfiguration.admissionregistration.k8s.io/strata-apps created \(server dry run\)`,
 			`validatingwebhookconfiguration.admissionregistration.k8s.io/strata-apps created \(server dry run\)`,
 		} {
@@ -402,8 +414,19 @@ func TestHelmChartApps(t *testing.T) {
 			_, _, _ = h.try(t, "uninstall", "apps", "-n", layersNamespace, "--ignore-not-found")
 			run(t, "delete", "mutatingwebhookconfiguration,validatingwebhookconfiguration", "strata-apps", "--ignore-not-found")
 		})
-		out := h.run(t, "install", "apps", appsChart, "-n", layersNamespace, "--create-namespace")
+		// Earlier tests applied the CRDs with kubectl: Helm takes them over
+		// only when told to (--take-ownership).
+		if _, _, err := (kubectl{}).try(t, "get", "crd", "deployments.apps"); err == nil && !helmOwned(t, "deployments.apps") {
+			_, errOut, err := h.try(t, "install", "apps", appsChart, "-n", layersNamespace, "--create-namespace")
+			if err == nil {
+				t.Fatalf("helm install succeeded over CRDs Helm does not own")
+			}
+			mustContain(t, errOut, "exists and cannot be imported into the current release")
+		}
+		out := h.run(t, "install", "apps", appsChart, "-n", layersNamespace, "--create-namespace", "--take-ownership")
 		mustContain(t, out, "NAMESPACE: "+layersNamespace, "STATUS: deployed", "REVISION: 1",
+			// The notes say what the layer adds and what uninstall keeps.
+			"It adds the APIs Deployment and ReplicaSet (apps/v1)", "keeps their CRDs unserved",
 			// The nucleus serves no RBAC: the notes say how the manager is
 			// authorized meanwhile.
 			"No RBAC objects were installed", "layer bootstrap rule")
@@ -440,7 +463,19 @@ func TestHelmChartApps(t *testing.T) {
 		// (the pod's spec is immutable).
 		mustContain(t, h.run(t, "upgrade", "apps", appsChart, "-n", layersNamespace), "STATUS: deployed", "REVISION: 2")
 
-		mustContain(t, h.run(t, "uninstall", "apps", "-n", layersNamespace), `release "apps" uninstalled`)
+		for _, crd := range []string{"deployments.apps", "replicasets.apps"} {
+			if !helmOwned(t, crd) {
+				t.Errorf("CRD %s does not carry the release's meta.helm.sh annotations", crd)
+			}
+			if got := jsonpath(t, `{.metadata.annotations.helm\.sh/resource-policy}`, "get", "crd", crd); got != "keep" {
+				t.Errorf("CRD %s: helm.sh/resource-policy %q, want keep", crd, got)
+			}
+		}
+
+		// No node can run the pre-delete hook here: --no-hooks skips it,
+		// so the CRDs are kept and stay served (TestAppsLayerLifecycle
+		// runs it on a real node).
+		mustContain(t, h.run(t, "uninstall", "apps", "-n", layersNamespace, "--no-hooks"), `release "apps" uninstalled`)
 		for _, obj := range []string{"mutatingwebhookconfiguration/strata-apps", "validatingwebhookconfiguration/strata-apps"} {
 			mustContain(t, kubectl{}.runFails(t, "get", obj), "not found")
 		}
@@ -452,9 +487,22 @@ func TestHelmChartApps(t *testing.T) {
 		}
 		// Helm keeps the CRDs (and so every Deployment) on uninstall; with
 		// the webhooks gone Deployments are admitted again.
+		for _, crd := range []string{"deployments.apps", "replicasets.apps"} {
+			if got := jsonpath(t, "{.spec.versions[*].served}", "get", "crd", crd); got != "true" {
+				t.Errorf("CRD %s after helm uninstall --no-hooks: served %q, want true", crd, got)
+			}
+		}
 		mustContain(t, run(t, "apply", "-n", ns, "-f", "testdata/deployment.yaml"), "deployment.apps/nginx-deployment created")
 		run(t, "delete", "-n", ns, "-f", "testdata/deployment.yaml", "--wait", "--timeout=30s")
 	})
+}
+
+// helmOwned reports whether the CRD carries the meta.helm.sh annotations of
+// the release apps in strata-system, which let helm install adopt it.
+func helmOwned(t *testing.T, crd string) bool {
+	t.Helper()
+	out, _, err := kubectl{}.try(t, "get", "crd", crd, "-o", `jsonpath={.metadata.annotations.meta\.helm\.sh/release-name}/{.metadata.annotations.meta\.helm\.sh/release-namespace}/{.metadata.labels.app\.kubernetes\.io/managed-by}`)
+	return err == nil && out == "apps/"+layersNamespace+"/Helm"
 }
 
 func readFile(t *testing.T, path string) string {

@@ -39,6 +39,8 @@ type realNode struct {
 	proxy      *process
 	port       int
 	client     kubernetes.Interface
+	// images are the archives of imagesDir() imported into containerd.
+	images []string
 }
 
 // requireRealNode skips t when containerd cannot run here, unless
@@ -69,16 +71,23 @@ func imagesDir() string {
 }
 
 // startRealNode starts containerd and the kubelet and waits for the Node
-// to be Ready. Cleanups stop both, remove every container, and delete the
-// Node.
-func startRealNode(t *testing.T) *realNode {
+// to be Ready. containerd has the pause, busybox and coredns images, and
+// extraImages (archives of imagesDir(), e.g. strata.tar). Cleanups stop
+// both, remove every container, and delete the Node.
+func startRealNode(t *testing.T, extraImages ...string) *realNode {
 	t.Helper()
 	requireRealNode(t)
+	images := append([]string{"pause.tar", "busybox.tar", "coredns.tar"}, extraImages...)
+	for _, image := range extraImages {
+		if _, err := os.Stat(filepath.Join(imagesDir(), image)); err != nil {
+			t.Fatalf("No image archive %s in %s (run `make images`): %v", image, imagesDir(), err)
+		}
+	}
 	dir, err := os.MkdirTemp("", "strata-node-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &realNode{dir: dir}
+	n := &realNode{dir: dir, images: images}
 	if n.port, err = freePort(); err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +137,7 @@ func startRealNode(t *testing.T) *realNode {
 func (n *realNode) containerdArgs(extra ...string) []string {
 	args := []string{"containerd", "--data-dir", filepath.Join(n.dir, "containerd"),
 		"--subnet", realNodeSubnet, "--bridge", realNodeBridge}
-	for _, image := range []string{"pause.tar", "busybox.tar", "coredns.tar"} {
+	for _, image := range n.images {
 		args = append(args, "--image", filepath.Join(imagesDir(), image))
 	}
 	return append(args, extra...)
