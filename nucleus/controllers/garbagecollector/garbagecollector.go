@@ -409,7 +409,9 @@ func (gc *Collector) served(ctx context.Context, gvr schema.GroupVersionResource
 	if gvr.Group == "" || rc == nil {
 		return true, nil
 	}
-	raw, err := rc.Get().AbsPath("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", gvr.Resource+"."+gvr.Group).DoRaw(ctx)
+	// JSON: the nucleus' loopback client config asks for protobuf.
+	raw, err := rc.Get().AbsPath("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", gvr.Resource+"."+gvr.Group).
+		SetHeader("Accept", "application/json").DoRaw(ctx)
 	switch {
 	case apierrors.IsNotFound(err):
 		return true, nil // a built-in resource
