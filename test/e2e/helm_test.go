@@ -493,6 +493,31 @@ func TestHelmChartApps(t *testing.T) {
 			}
 		}
 		mustContain(t, run(t, "apply", "-n", ns, "-f", "testdata/deployment.yaml"), "deployment.apps/nginx-deployment created")
+
+		// What the hook runs, run from here: the APIs go, the objects stay.
+		uid := run(t, "get", "deployment", "nginx-deployment", "-n", ns, "-o", "jsonpath={.metadata.uid}")
+		t.Cleanup(func() { _, _ = exec.Command(strataBin, "crds", "serve", "deployments.apps", "replicasets.apps", "--kubeconfig", cluster.kubeconfig()).CombinedOutput() })
+		crds := func(verb string) {
+			t.Helper()
+			out, err := exec.Command(strataBin, "crds", verb, "deployments.apps", "replicasets.apps", "--kubeconfig", cluster.kubeconfig()).CombinedOutput()
+			if err != nil {
+				t.Fatalf("strata crds %s: %v\n%s", verb, err, out)
+			}
+			mustContain(t, string(out), `"Set served on every version" crd="deployments.apps"`, `crd="replicasets.apps"`, `outcome="changed"`)
+		}
+		crds("unserve")
+		// kubectl's discovery cache still lists deployments: the list
+		// itself answers 404 ...
+		mustContain(t, kubectl{}.runFails(t, "get", "deployments", "-n", ns), "the server could not find the requested resource")
+		// ... until the cache is refreshed.
+		if out := run(t, "api-resources", "--api-group=apps", "--no-headers"); strings.TrimSpace(out) != "" {
+			t.Errorf("kubectl api-resources --api-group=apps with the CRDs unserved:\n%s", out)
+		}
+		mustContain(t, kubectl{}.runFails(t, "get", "deployments", "-n", ns), `the server doesn't have a resource type "deployments"`)
+		crds("serve")
+		if got := run(t, "get", "deployment", "nginx-deployment", "-n", ns, "-o", "jsonpath={.metadata.uid}"); got != uid {
+			t.Errorf("nginx-deployment came back with UID %s, want %s", got, uid)
+		}
 		run(t, "delete", "-n", ns, "-f", "testdata/deployment.yaml", "--wait", "--timeout=30s")
 	})
 }
