@@ -247,7 +247,7 @@ test-integration: coredns ## Run the integration tests against an in-process nuc
 .PHONY: test-e2e
 test-e2e: build images kubectl helm ## Run the end-to-end tests: bin/strata, bin/kubectl and bin/helm, driven as a person would, with pods in a real containerd.
 	$(call step,"Running end-to-end tests")
-	STRATA_BIN=$(BIN)/strata KUBECTL_BIN=$(BIN)/kubectl HELM_BIN=$(BIN)/helm STRATA_IMAGES_DIR=$(IMAGES_DIR) STRATA_E2E_CONTAINERD=require $(GO) test $(TEST_FLAGS) -count=1 -timeout 10m -v ./test/e2e/...
+	STRATA_BIN=$(BIN)/strata KUBECTL_BIN=$(BIN)/kubectl HELM_BIN=$(BIN)/helm STRATA_IMAGES_DIR=$(IMAGES_DIR) STRATA_E2E_CONTAINERD=require $(GO) test $(TEST_FLAGS) -count=1 -timeout 15m -v ./test/e2e/...
 
 .PHONY: bench
 bench: images ## Run the benchmarks (hack/bench); the kubelet phase runs containers (root, `make deps`) and skips itself otherwise.
