@@ -30,6 +30,9 @@ const (
 	proxyNodeVeth  = "veth-pod"
 	proxyBridgeIP  = "10.244.255.1"
 	proxyPodIP     = "10.244.255.2"
+	// proxyNodeIP2 is the node's second address on the bridge, the
+	// source of the load generator's connections to the pod IP.
+	proxyNodeIP2   = "10.244.255.3"
 	proxyPodPrefix = 24
 	// proxyServiceCIDR is routed to the bridge in the node's namespace,
 	// as a node's default route would take it.
@@ -187,11 +190,12 @@ func benchProxy(ctx context.Context, c *config, dir string) (r proxyResult, err 
 	// within the limit.
 	largest := map[string]int{}
 	for _, b := range r.backends {
-		tooSlow := ""
+		var done []proxySyncRun
 		for _, n := range c.proxyServices {
 			run := proxySyncRun{backend: b.mode, services: n}
-			if tooSlow != "" {
-				run.skipped = tooSlow
+			if predicted, k := predictFirstSync(done, n); predicted > c.proxySyncLimit {
+				run.skipped = fmt.Sprintf("its first sync would take about %s (growing as n^%.1f), over -proxy-sync-limit %s", fmtDuration(predicted), k, c.proxySyncLimit)
+				progressf("proxy syncs on %s with %s Services: skipped, %s", b.version, fmtCount(n), run.skipped)
 				r.syncs = append(r.syncs, run)
 				continue
 			}
@@ -204,9 +208,8 @@ func benchProxy(ctx context.Context, c *config, dir string) (r proxyResult, err 
 				return r, fmt.Errorf("%s, %d Services: %w", b.mode, n, err)
 			}
 			r.syncs = append(r.syncs, run)
-			if first := run.result.First.Total; first > c.proxySyncLimit {
-				tooSlow = fmt.Sprintf("the first sync of %s Services took %s, over -proxy-sync-limit %s", fmtCount(n), fmtDuration(first), c.proxySyncLimit)
-			} else {
+			done = append(done, run)
+			if run.result.First.Total <= c.proxySyncLimit {
 				largest[b.mode] = n
 			}
 		}
@@ -218,7 +221,11 @@ func benchProxy(ctx context.Context, c *config, dir string) (r proxyResult, err 
 	for _, b := range r.backends {
 		n := largest[b.mode]
 		run := dataPathRun{backend: b.mode, target: n / 2}
-		spec := proxyDataSpec{Target: n / 2, PodIP: proxyPodIP, NodeIP: proxyBridgeIP, Load: c.proxyLoad, Clients: c.proxyClients}
+		spec := proxyDataSpec{
+			Target: n / 2, PodIP: proxyPodIP, NodeIP: proxyBridgeIP,
+			ClusterSource: proxyBridgeIP, PodSource: proxyNodeIP2,
+			Load: c.proxyLoad, Clients: c.proxyClients,
+		}
 		switch {
 		case b.system:
 			spec.Services = []int{1}
@@ -300,6 +307,7 @@ func setUpPodNetwork(ctx context.Context) error {
 	for _, args := range [][]string{
 		{"-n", node, "link", "add", proxyBridge, "type", "bridge"},
 		{"-n", node, "addr", "add", proxyBridgeIP + prefix, "dev", proxyBridge},
+		{"-n", node, "addr", "add", proxyNodeIP2 + prefix, "dev", proxyBridge},
 		{"-n", node, "link", "set", proxyBridge, "up"},
 		{"-n", node, "link", "add", proxyNodeVeth, "type", "veth", "peer", "name", "eth0", "netns", pod},
 		{"-n", node, "link", "set", proxyNodeVeth, "master", proxyBridge},
@@ -451,11 +459,12 @@ func (r *results) proxyDataSection(b *strings.Builder) {
 	}
 	fmt.Fprintf(b, "### Data path\n\n")
 	fmt.Fprintf(b, "A *node* namespace with a bridge (%s/%d) and a *pod* namespace behind a veth pair (%s), whose HTTP server is the benchmark binary re-executed there (Go `net/http`, a %d-byte answer). "+
-		"A new proxier in the node's namespace programs a Service whose only endpoint is the pod: alone, and among the largest count of Services its iptables synced within the limit above (%s; the others are the sync test's, and the Service is in the middle of `KUBE-SERVICES`, which is sorted by name). "+
-		"A load generator in the node's namespace (%d concurrent clients, Go `net/http`; source %s, inside the cluster CIDR, so not masqueraded: as from a pod) sends GET requests to the **cluster IP** and **directly to the pod IP**, %s each per connection mode, in %d rounds with the order swapped every round. "+
+		"A new proxier in the node's namespace programs a Service whose only endpoint is the pod: alone, and among the largest count of Services its iptables synced within `-proxy-sync-limit` above (%s; the others are the sync test's, and the Service is in the middle of `KUBE-SERVICES`, which is sorted by name). "+
+		"A load generator in the node's namespace (%d concurrent clients, Go `net/http`) sends GET requests to the **cluster IP** (from %s) and **directly to the pod IP** (from %s), %s each per connection mode, in %d rounds with the order swapped every round. "+
+		"Both sources are in the cluster CIDR, so not masqueraded, as from a pod; they differ so that the two targets' connections never share the pod's port space (a new connection on a port the other target's connection left in TIME_WAIT at the pod, with TCP timestamps of another offset, would wait a second for a SYN retransmission). "+
 		"With *keep-alive* connections are reused: only a connection's first packet goes through the nat rules, conntrack translates the rest. With *new connection* the server closes every connection after its answer, so each request pays a connection set-up and, through the cluster IP, a walk down `KUBE-SERVICES` to its DNAT.\n\n",
 		proxyBridgeIP, proxyPodPrefix, proxyPodIP, len(proxyPodBody), strings.Join(among, ", "),
-		p.clients, proxyBridgeIP, p.load, proxyLoadRounds)
+		p.clients, proxyBridgeIP, proxyNodeIP2, p.load, proxyLoadRounds)
 	fmt.Fprintf(b, "| iptables | Services | Rules in the kernel | Connections | Cluster IP req/s | Pod IP req/s | Ratio req/s | Cluster IP p50 | Pod IP p50 | Ratio p50 | Errors |\n")
 	fmt.Fprintf(b, "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, run := range p.data {
@@ -481,12 +490,12 @@ func (r *results) proxySyncSection(b *strings.Builder) {
 	p, c := r.proxy, r.config
 	fmt.Fprintf(b, "### Sync time\n\n")
 	fmt.Fprintf(b, "ClusterIP Services of one TCP port, each with an EndpointSlice of %d ready endpoints on another node, are fed to a new proxier; marking its informers synced runs the **first sync** (nothing in the kernel yet). "+
-		"Then %d **full syncs** (a change of the node's labels asks for one: every chain rewritten, the jumps from the built-in chains checked) and %d **partial syncs** (one endpoint added to one Service, or removed again: only that Service's chains and the top-level ones rewritten). "+
+		"Then up to %d **full syncs** (a change of the node's labels asks for one: every chain rewritten, the jumps from the built-in chains checked) and %d **partial syncs** (one endpoint added to one Service, or removed again: only that Service's chains and the top-level ones rewritten). "+
 		"Each is timed from the event handler call to the proxier reporting the sync done; in parentheses the `iptables-restore` within it, the rest being the rules computed from the change trackers and, on full syncs, the `iptables` commands that check the jumps (and, at most every 30 s, an `iptables-save` looking for stale chains). "+
-		"*Rules written* counts the `-A` lines of one restore. A first sync longer than %s is not followed by full syncs (each would take as long; the ratio is then to the first sync), and ends the test of its variant.\n\n",
+		"*Rules written* counts the `-A` lines of one restore. To bound the run (`-proxy-sync-limit` %s), full syncs are repeated only as often as that fits (none after a longer first sync: the ratio is then to the first sync), and a count whose first sync would take longer, predicted from the smaller counts, is not measured.\n\n",
 		proxyEndpoints, c.proxySyncs, 2*c.proxySyncs, c.proxySyncLimit)
-	fmt.Fprintf(b, "| iptables | Services | Endpoints | Rules in the kernel (nat + filter) | First sync | Full sync p50 | Full max | Partial sync p50 | Partial max | Rules written full / partial | Partial / full p50 |\n")
-	fmt.Fprintf(b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(b, "| iptables | Services | Endpoints | Rules in the kernel (nat + filter) | First sync | Full syncs | Full sync p50 | Full max | Partial sync p50 | Partial max | Rules written full / partial | Partial / full p50 |\n")
+	fmt.Fprintf(b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	total := func(t syncTiming) time.Duration { return t.Total }
 	restore := func(t syncTiming) time.Duration { return t.Restore }
 	written := func(t syncTiming) time.Duration { return time.Duration(t.Written) }
@@ -495,7 +504,7 @@ func (r *results) proxySyncSection(b *strings.Builder) {
 	}
 	for _, run := range p.syncs {
 		if run.skipped != "" {
-			fmt.Fprintf(b, "| %s | %s | not measured: %s | | | | | | | | |\n", run.backend, fmtCount(run.services), run.skipped)
+			fmt.Fprintf(b, "| %s | %s | not measured: %s | | | | | | | | | |\n", run.backend, fmtCount(run.services), run.skipped)
 			continue
 		}
 		s := run.result
@@ -508,9 +517,9 @@ func (r *results) proxySyncSection(b *strings.Builder) {
 			fullWritten = int(timingSample(s.Full, written).quantile(0.5))
 			base, ratioNote = full.quantile(0.5), ""
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s + %s | %s | %s | %s | %s | %s | %s / %s | %s%s |\n",
+		fmt.Fprintf(b, "| %s | %s | %s | %s + %s | %s | %d | %s | %s | %s | %s | %s / %s | %s%s |\n",
 			run.backend, fmtCount(s.Services), fmtCount(s.Endpoints), fmtCount(s.Kernel["nat"].Rules), fmtCount(s.Kernel["filter"].Rules),
-			withRestore(s.First.Total, s.First.Restore), fullCol, fullMax,
+			withRestore(s.First.Total, s.First.Restore), len(s.Full), fullCol, fullMax,
 			withRestore(partial.quantile(0.5), timingSample(s.Partial, restore).quantile(0.5)), fmtDuration(partial.quantile(1)),
 			fmtCount(fullWritten), fmtCount(int(timingSample(s.Partial, written).quantile(0.5))),
 			fmtRatio(float64(partial.quantile(0.5)), float64(base)), ratioNote)
@@ -540,6 +549,24 @@ func (r *results) proxySyncSection(b *strings.Builder) {
 	if lines := growthLines(p.syncs); len(lines) > 0 {
 		fmt.Fprintf(b, "How the first sync grows with the Service count n (t ∝ n^k between two counts; 1 is linear):\n\n%s\n\n", strings.Join(lines, "\n"))
 	}
+}
+
+// predictFirstSync predicts the first sync of n Services from the runs
+// before (measured, ascending counts of one variant): the last one scaled
+// by (n/its count)^k, k the growth between the last two, at least 1
+// (linear). Zero without runs.
+func predictFirstSync(runs []proxySyncRun, n int) (time.Duration, float64) {
+	if len(runs) == 0 {
+		return 0, 0
+	}
+	last := runs[len(runs)-1]
+	k := 1.0
+	if len(runs) > 1 {
+		prev := runs[len(runs)-2]
+		k = max(k, growthExponent(prev.services, last.services, prev.result.First.Total, last.result.First.Total))
+	}
+	scale := math.Pow(float64(n)/float64(last.services), k)
+	return time.Duration(float64(last.result.First.Total) * scale), k
 }
 
 // growthLines describes, per iptables variant, how the first sync's time

@@ -329,3 +329,45 @@ func TestLoadSummary(t *testing.T) {
 		t.Errorf("failures = %d, want 3", got)
 	}
 }
+
+func TestFullSyncsWithin(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		want         int
+		first, limit time.Duration
+		fit          int
+	}{
+		{"all fit", 3, time.Second, 20 * time.Second, 3},
+		{"one fits", 3, 16 * time.Second, 20 * time.Second, 1},
+		{"none fits", 3, 25 * time.Second, 20 * time.Second, 0},
+		{"exactly two", 3, 10 * time.Second, 20 * time.Second, 2},
+		{"no first sync timed", 3, 0, 20 * time.Second, 3},
+	} {
+		if got := fullSyncsWithin(tc.want, tc.first, tc.limit); got != tc.fit {
+			t.Errorf("%s: fullSyncsWithin(%d, %s, %s) = %d, want %d", tc.name, tc.want, tc.first, tc.limit, got, tc.fit)
+		}
+	}
+}
+
+func TestPredictFirstSync(t *testing.T) {
+	run := func(n int, first time.Duration) proxySyncRun {
+		return proxySyncRun{services: n, result: proxySyncResult{First: syncTiming{Total: first}}}
+	}
+	for _, tc := range []struct {
+		name  string
+		runs  []proxySyncRun
+		n     int
+		want  time.Duration
+		wantK float64
+	}{
+		{"nothing measured", nil, 1000, 0, 0},
+		{"one count: linear", []proxySyncRun{run(1000, time.Second)}, 5000, 5 * time.Second, 1},
+		{"quadratic growth goes on", []proxySyncRun{run(1000, time.Second), run(2000, 4*time.Second)}, 4000, 16 * time.Second, 2},
+		{"slower than linear counts as linear", []proxySyncRun{run(1000, 2*time.Second), run(5000, 4*time.Second)}, 10000, 8 * time.Second, 1},
+	} {
+		got, k := predictFirstSync(tc.runs, tc.n)
+		if d := got - tc.want; d < -time.Millisecond || d > time.Millisecond || math.Abs(k-tc.wantK) > 1e-9 {
+			t.Errorf("%s: predictFirstSync = %s, k %v; want %s, k %v", tc.name, got, k, tc.want, tc.wantK)
+		}
+	}
+}

@@ -319,8 +319,8 @@ type proxySyncSpec struct {
 	Services     int `json:"services"`
 	FullSyncs    int `json:"fullSyncs"`
 	PartialSyncs int `json:"partialSyncs"`
-	// Limit: a first sync longer than this is not followed by full
-	// syncs (each would take as long).
+	// Limit bounds the time of the full syncs (each about as long as
+	// the first).
 	Limit time.Duration `json:"limit"`
 }
 
@@ -369,10 +369,9 @@ func measureSyncs(ctx context.Context, spec proxySyncSpec) (r proxySyncResult, e
 		return r, err
 	}
 
-	fullSyncs := spec.FullSyncs
-	if r.First.Total > spec.Limit {
-		progressf("  %s Services: the first sync took longer than %s: no full syncs timed", fmtCount(n), spec.Limit)
-		fullSyncs = 0
+	fullSyncs := fullSyncsWithin(spec.FullSyncs, r.First.Total, spec.Limit)
+	if fullSyncs < spec.FullSyncs {
+		progressf("  %s Services: %d full syncs of about %s fit in %s", fmtCount(n), fullSyncs, fmtDuration(r.First.Total), spec.Limit)
 	}
 	for i := range fullSyncs {
 		node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: proxyNodeName, Labels: map[string]string{"bench.strata.dev/sync": strconv.Itoa(i)}}}
@@ -406,6 +405,15 @@ func measureSyncs(ctx context.Context, spec proxySyncSpec) (r proxySyncResult, e
 		return r, err
 	}
 	return r, nil
+}
+
+// fullSyncsWithin is how many of want full syncs, each about as long as
+// the first sync, fit in limit.
+func fullSyncsWithin(want int, first, limit time.Duration) int {
+	if first <= 0 {
+		return want
+	}
+	return min(want, int(limit/first))
 }
 
 // waitCanaries waits for the proxier's monitor to have created its canary
@@ -459,6 +467,12 @@ type proxyDataSpec struct {
 	Target int    `json:"target"`
 	PodIP  string `json:"podIP"`
 	NodeIP string `json:"nodeIP"`
+	// ClusterSource and PodSource are the node's addresses the load
+	// generator connects from to the cluster IP and to the pod IP: two,
+	// so that the two targets' connections never share the pod's port
+	// space.
+	ClusterSource string `json:"clusterSource"`
+	PodSource     string `json:"podSource"`
 	// Load is how long each target is loaded per connection mode, in
 	// proxyLoadRounds rounds with the targets in alternating order.
 	Load    time.Duration `json:"load"`
@@ -556,14 +570,14 @@ func measureDataPathConfig(ctx context.Context, spec proxyDataSpec, n int) (data
 	}
 
 	targets := []struct {
-		name, url string
-		summary   func(*dataPathCell) *loadSummary
+		name, url, source string
+		summary           func(*dataPathCell) *loadSummary
 	}{
-		{"cluster IP", fmt.Sprintf("http://%s:%d/", cfg.ClusterIP, proxyPort), func(c *dataPathCell) *loadSummary { return &c.Cluster }},
-		{"pod IP", fmt.Sprintf("http://%s:%d/", spec.PodIP, proxyTargetPort), func(c *dataPathCell) *loadSummary { return &c.Pod }},
+		{"cluster IP", fmt.Sprintf("http://%s:%d/", cfg.ClusterIP, proxyPort), spec.ClusterSource, func(c *dataPathCell) *loadSummary { return &c.Cluster }},
+		{"pod IP", fmt.Sprintf("http://%s:%d/", spec.PodIP, proxyTargetPort), spec.PodSource, func(c *dataPathCell) *loadSummary { return &c.Pod }},
 	}
 	for _, t := range targets {
-		if err := checkPod(ctx, t.url); err != nil {
+		if err := checkPod(ctx, t.url, t.source); err != nil {
 			return cfg, fmt.Errorf("the pod does not answer through its %s: %w", t.name, err)
 		}
 	}
@@ -575,7 +589,7 @@ func measureDataPathConfig(ctx context.Context, spec proxyDataSpec, n int) (data
 		for round := range proxyLoadRounds {
 			for k := range targets {
 				idx := (k + round) % len(targets)
-				s := httpLoad(ctx, targets[idx].url, keepAlive, spec.Clients, spec.Load/proxyLoadRounds)
+				s := httpLoad(ctx, targets[idx].url, targets[idx].source, keepAlive, spec.Clients, spec.Load/proxyLoadRounds)
 				samples[idx] = mergeSamples(samples[idx], s)
 			}
 		}
@@ -600,11 +614,16 @@ func connectionMode(keepAlive bool) string {
 	return "new connection per request"
 }
 
-// checkPod fetches url once and checks the pod answered.
-func checkPod(ctx context.Context, url string) error {
+// dialerFrom dials from the local address source.
+func dialerFrom(source string) *net.Dialer {
+	return &net.Dialer{Timeout: 3 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(source)}}
+}
+
+// checkPod fetches url once from source and checks the pod answered.
+func checkPod(ctx context.Context, url, source string) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, DialContext: dialerFrom(source).DialContext}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
@@ -624,13 +643,13 @@ func checkPod(ctx context.Context, url string) error {
 	return nil
 }
 
-// httpLoad sends GET requests to url from clients goroutines for d, each
-// request after the previous one's answer, and samples their latencies.
-// Without keepAlive every request opens (and the server closes) a new
-// connection.
-func httpLoad(ctx context.Context, url string, keepAlive bool, clients int, d time.Duration) sample {
+// httpLoad sends GET requests to url from source, from clients goroutines
+// for d, each request after the previous one's answer, and samples their
+// latencies. Without keepAlive every request opens (and the server closes)
+// a new connection.
+func httpLoad(ctx context.Context, url, source string, keepAlive bool, clients int, d time.Duration) sample {
 	transport := &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: 3 * time.Second}).DialContext,
+		DialContext:         dialerFrom(source).DialContext,
 		DisableKeepAlives:   !keepAlive,
 		MaxIdleConnsPerHost: clients,
 	}
