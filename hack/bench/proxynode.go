@@ -57,7 +57,7 @@ const (
 	proxySyncTimeout = 3 * time.Minute
 	// proxyLoadRounds is how many rounds of alternating targets a data
 	// path cell is measured in.
-	proxyLoadRounds = 4
+	proxyLoadRounds = 8
 )
 
 // proxyChildMain runs role in the network namespace the parent put this
