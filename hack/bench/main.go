@@ -102,7 +102,7 @@ func parseFlags() (*config, error) {
 	proxyServices := flag.String("proxy-services", "1000,5000,10000", fmt.Sprintf("Service counts (each with %d endpoints) at which the proxy phase times syncs, comma separated; the largest is also the data path's.", proxyEndpoints))
 	flag.IntVar(&c.proxySyncs, "proxy-syncs", 3, "Full syncs the proxy phase times at each Service count (and twice as many partial syncs).")
 	flag.DurationVar(&c.proxySyncLimit, "proxy-sync-limit", 20*time.Second, "Bounds the proxy phase's syncs: a Service count whose first sync would take longer (predicted from the smaller counts) is skipped on that iptables variant, and full syncs are repeated only as often as fits.")
-	flag.DurationVar(&c.proxyLoad, "proxy-load", 4*time.Second, "How long the proxy phase's data path loads each target (cluster IP, pod IP) per connection mode.")
+	flag.DurationVar(&c.proxyLoad, "proxy-load", 3*time.Second, "How long the proxy phase's data path loads each target (cluster IP, pod IP) per connection mode.")
 	flag.IntVar(&c.proxyClients, "proxy-clients", 4, "Concurrent HTTP clients of the proxy phase's data path cells.")
 	phases := flag.String("phases", "etcd floor,startup,requests,memory,scheduling,apps,kubelet,proxy", "Phases to run, comma separated.")
 	flag.Parse()

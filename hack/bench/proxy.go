@@ -460,22 +460,20 @@ func (r *results) proxyDataSection(b *strings.Builder) {
 	fmt.Fprintf(b, "### Data path\n\n")
 	fmt.Fprintf(b, "A *node* namespace with a bridge (%s/%d) and a *pod* namespace behind a veth pair (%s), whose HTTP server is the benchmark binary re-executed there (Go `net/http`, a %d-byte answer). "+
 		"A new proxier in the node's namespace programs a Service whose only endpoint is the pod: alone, and among the largest count of Services its iptables synced within `-proxy-sync-limit` above (%s; the others are the sync test's, and the Service is in the middle of `KUBE-SERVICES`, which is sorted by name). "+
-		"A load generator in the node's namespace (%d concurrent clients, Go `net/http`) sends GET requests to the **cluster IP** (from %s) and **directly to the pod IP** (from %s), %s each per connection mode, in %d rounds with the order swapped every round. "+
+		"A load generator in the node's namespace (Go `net/http` and `net`) connects to the **cluster IP** (from %[7]s) and **directly to the pod IP** (from %[8]s), %[9]s each per mode, in %[10]d rounds with the order swapped every round. "+
 		"Both sources are in the cluster CIDR, so not masqueraded, as from a pod; they differ so that the two targets' connections never share the pod's port space (a new connection on a port the other target's connection left in TIME_WAIT at the pod, with TCP timestamps of another offset, would wait a second for a SYN retransmission). "+
-		"With *keep-alive* connections are reused: only a connection's first packet goes through the nat rules, conntrack translates the rest. With *new connection* the server closes every connection after its answer, so each request pays a connection set-up and, through the cluster IP, a walk down `KUBE-SERVICES` to its DNAT.\n\n",
+		"*keep-alive*: %[6]d clients send GET requests on reused connections; only a connection's first packet goes through the nat rules, conntrack translates the rest. "+
+		"*new connection*: the same, but the server closes every connection after its answer, so each request pays a connection set-up and, through the cluster IP, a walk down `KUBE-SERVICES` to its DNAT; with %[6]d clients keeping the CPUs busy, ops/s shows what a request costs. "+
+		"*TCP connect*: one client opens a connection and closes it at once, nothing else: its p50 is the latency of a set-up, walk included, without queueing.\n\n",
 		proxyBridgeIP, proxyPodPrefix, proxyPodIP, len(proxyPodBody), strings.Join(among, ", "),
 		p.clients, proxyBridgeIP, proxyNodeIP2, p.load, proxyLoadRounds)
-	fmt.Fprintf(b, "| iptables | Services | Rules in the kernel | Connections | Cluster IP req/s | Pod IP req/s | Ratio req/s | Cluster IP p50 | Pod IP p50 | Ratio p50 | Errors |\n")
+	fmt.Fprintf(b, "| iptables | Services | Rules in the kernel | Mode | Cluster IP ops/s | Pod IP ops/s | Ratio ops/s | Cluster IP p50 | Pod IP p50 | Ratio p50 | Errors |\n")
 	fmt.Fprintf(b, "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, run := range p.data {
 		for _, d := range run.configs {
 			for _, cell := range d.Cells {
-				mode := "keep-alive"
-				if !cell.KeepAlive {
-					mode = "new connection"
-				}
 				fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |\n",
-					run.backend, fmtCount(d.Services), fmtCount(totalRules(d.Kernel)), mode,
+					run.backend, fmtCount(d.Services), fmtCount(totalRules(d.Kernel)), fmt.Sprintf("%s, %d client(s)", cell.Mode, cell.Clients),
 					fmtRate(cell.Cluster.rate()), fmtRate(cell.Pod.rate()), fmtRatio(cell.Cluster.rate(), cell.Pod.rate()),
 					fmtDuration(cell.Cluster.P50), fmtDuration(cell.Pod.P50), fmtRatio(float64(cell.Cluster.P50), float64(cell.Pod.P50)),
 					cell.Cluster.failures()+cell.Pod.failures())

@@ -498,12 +498,33 @@ func (l loadSummary) rate() float64 {
 
 func (l loadSummary) failures() int { return sample{errors: l.Errors}.failures() }
 
+// The data path's connection modes.
+const (
+	// modeKeepAlive: HTTP requests on reused connections.
+	modeKeepAlive = "keep-alive"
+	// modeNewConnection: an HTTP request per connection, which the
+	// server closes after its answer.
+	modeNewConnection = "new connection"
+	// modeConnect: TCP connections opened and closed at once by one
+	// client: the latency of a connection set-up alone.
+	modeConnect = "TCP connect"
+)
+
+// dataPathModes are the modes measured, in order.
+var dataPathModes = []string{modeKeepAlive, modeNewConnection, modeConnect}
+
 // dataPathCell compares the cluster IP with the pod IP in one connection
 // mode.
 type dataPathCell struct {
-	KeepAlive bool        `json:"keepAlive"`
-	Cluster   loadSummary `json:"cluster"`
-	Pod       loadSummary `json:"pod"`
+	Mode    string      `json:"mode"`
+	Clients int         `json:"clients"`
+	Cluster loadSummary `json:"cluster"`
+	Pod     loadSummary `json:"pod"`
+}
+
+// dataPathTarget is where the load generator connects to, and from.
+type dataPathTarget struct {
+	name, addr, source string
 }
 
 // dataPathConfig is one size of the proxier's state and its cells.
@@ -569,36 +590,35 @@ func measureDataPathConfig(ctx context.Context, spec proxyDataSpec, n int) (data
 		return cfg, err
 	}
 
-	targets := []struct {
-		name, url, source string
-		summary           func(*dataPathCell) *loadSummary
-	}{
-		{"cluster IP", fmt.Sprintf("http://%s:%d/", cfg.ClusterIP, proxyPort), spec.ClusterSource, func(c *dataPathCell) *loadSummary { return &c.Cluster }},
-		{"pod IP", fmt.Sprintf("http://%s:%d/", spec.PodIP, proxyTargetPort), spec.PodSource, func(c *dataPathCell) *loadSummary { return &c.Pod }},
+	targets := []dataPathTarget{
+		{"cluster IP", net.JoinHostPort(cfg.ClusterIP, strconv.Itoa(proxyPort)), spec.ClusterSource},
+		{"pod IP", net.JoinHostPort(spec.PodIP, strconv.Itoa(proxyTargetPort)), spec.PodSource},
 	}
 	for _, t := range targets {
-		if err := checkPod(ctx, t.url, t.source); err != nil {
+		if err := checkPod(ctx, t); err != nil {
 			return cfg, fmt.Errorf("the pod does not answer through its %s: %w", t.name, err)
 		}
 	}
-	for _, keepAlive := range []bool{true, false} {
-		cell := dataPathCell{KeepAlive: keepAlive}
+	for _, mode := range dataPathModes {
+		cell := dataPathCell{Mode: mode, Clients: spec.Clients}
+		if mode == modeConnect {
+			cell.Clients = 1
+		}
 		samples := make([]sample, len(targets))
 		// Rounds with the targets in alternating order (ABBA…), so that
 		// a drift of the machine's load weighs on both alike.
 		for round := range proxyLoadRounds {
 			for k := range targets {
 				idx := (k + round) % len(targets)
-				s := httpLoad(ctx, targets[idx].url, targets[idx].source, keepAlive, spec.Clients, spec.Load/proxyLoadRounds)
+				op, done := loadOp(mode, targets[idx], cell.Clients)
+				s := runLoad(ctx, cell.Clients, spec.Load/proxyLoadRounds, op)
+				done()
 				samples[idx] = mergeSamples(samples[idx], s)
 			}
 		}
-		for k, t := range targets {
-			*t.summary(&cell) = summarize(samples[k])
-		}
+		cell.Cluster, cell.Pod = summarize(samples[0]), summarize(samples[1])
 		cfg.Cells = append(cfg.Cells, cell)
-		progressf("  %s Service(s), %s: cluster IP %s, pod IP %s", fmtCount(n), connectionMode(keepAlive),
-			samples[0].summary(), samples[1].summary())
+		progressf("  %s Service(s), %s: cluster IP %s, pod IP %s", fmtCount(n), mode, samples[0].summary(), samples[1].summary())
 		if ctx.Err() != nil {
 			return cfg, ctx.Err()
 		}
@@ -606,24 +626,17 @@ func measureDataPathConfig(ctx context.Context, spec proxyDataSpec, n int) (data
 	return cfg, nil
 }
 
-// connectionMode names how the load generator connects.
-func connectionMode(keepAlive bool) string {
-	if keepAlive {
-		return "keep-alive"
-	}
-	return "new connection per request"
-}
-
 // dialerFrom dials from the local address source.
 func dialerFrom(source string) *net.Dialer {
 	return &net.Dialer{Timeout: 3 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(source)}}
 }
 
-// checkPod fetches url once from source and checks the pod answered.
-func checkPod(ctx context.Context, url, source string) error {
+// checkPod fetches / from t once and checks the pod answered.
+func checkPod(ctx context.Context, t dataPathTarget) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, DialContext: dialerFrom(source).DialContext}}
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, DialContext: dialerFrom(t.source).DialContext}}
+	url := "http://" + t.addr + "/"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
@@ -643,18 +656,32 @@ func checkPod(ctx context.Context, url, source string) error {
 	return nil
 }
 
-// httpLoad sends GET requests to url from source, from clients goroutines
-// for d, each request after the previous one's answer, and samples their
-// latencies. Without keepAlive every request opens (and the server closes)
-// a new connection.
-func httpLoad(ctx context.Context, url, source string, keepAlive bool, clients int, d time.Duration) sample {
+// loadOp returns the operation a cell of mode repeats against t, and what
+// to call once the cell is done.
+func loadOp(mode string, t dataPathTarget, clients int) (op func(context.Context) error, done func()) {
+	dialer := dialerFrom(t.source)
+	if mode == modeConnect {
+		return func(ctx context.Context) error {
+			c, err := dialer.DialContext(ctx, "tcp", t.addr)
+			if err != nil {
+				return err
+			}
+			return c.Close()
+		}, func() {}
+	}
 	transport := &http.Transport{
-		DialContext:         dialerFrom(source).DialContext,
-		DisableKeepAlives:   !keepAlive,
+		DialContext:         dialer.DialContext,
+		DisableKeepAlives:   mode == modeNewConnection,
 		MaxIdleConnsPerHost: clients,
 	}
-	defer transport.CloseIdleConnections()
 	client := &http.Client{Transport: transport, Timeout: 5 * time.Second}
+	url := "http://" + t.addr + "/"
+	return func(ctx context.Context) error { return get(ctx, client, url) }, transport.CloseIdleConnections
+}
+
+// runLoad runs op from clients goroutines for d, each one after the
+// previous one's end, and samples their latencies.
+func runLoad(ctx context.Context, clients int, d time.Duration, op func(context.Context) error) sample {
 	results := make([]sample, clients)
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -664,8 +691,7 @@ func httpLoad(ctx context.Context, url, source string, keepAlive bool, clients i
 			s := sample{errors: map[string]int{}}
 			for ctx.Err() == nil && time.Now().Before(deadline) {
 				t0 := time.Now()
-				err := get(ctx, client, url)
-				if err != nil {
+				if err := op(ctx); err != nil {
 					s.errors[err.Error()]++
 					continue
 				}
@@ -675,12 +701,11 @@ func httpLoad(ctx context.Context, url, source string, keepAlive bool, clients i
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	out := sample{errors: map[string]int{}}
+	out := sample{}
 	for _, s := range results {
 		out = mergeSamples(out, s)
 	}
-	out.elapsed = elapsed
+	out.elapsed = time.Since(start)
 	return out
 }
 
