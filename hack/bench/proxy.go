@@ -464,7 +464,9 @@ func (r *results) proxyDataSection(b *strings.Builder) {
 		"Both sources are in the cluster CIDR, so not masqueraded, as from a pod; they differ so that the two targets' connections never share the pod's port space (a new connection on a port the other target's connection left in TIME_WAIT at the pod, with TCP timestamps of another offset, would wait a second for a SYN retransmission). "+
 		"*keep-alive*: %[6]d clients send GET requests on reused connections; only a connection's first packet goes through the nat rules, conntrack translates the rest. "+
 		"*new connection*: the same, but the server closes every connection after its answer, so each request pays a connection set-up and, through the cluster IP, a walk down `KUBE-SERVICES` to its DNAT; with %[6]d clients keeping the CPUs busy, ops/s shows what a request costs. "+
-		"*TCP connect*: one client opens a connection and closes it at once, nothing else: its p50 is the latency of a set-up, walk included, without queueing.\n\n",
+		"*TCP connect*: one client opens a connection and closes it at once, nothing else: its p50 is the latency of a set-up, walk included, without queueing. "+
+		"Both targets go through the proxy's rules: the first packet of every connection leaving the node's namespace walks `KUBE-SERVICES` (from OUTPUT) until a rule matches, for the cluster IP down to its Service's DNAT, for the pod IP, which no rule matches, to the end. "+
+		"So the *1 Service* rows are the baseline without the rules' cost, and the pod IP is no baseline when there are many Services.\n\n",
 		proxyBridgeIP, proxyPodPrefix, proxyPodIP, len(proxyPodBody), strings.Join(among, ", "),
 		p.clients, proxyBridgeIP, proxyNodeIP2, p.load, proxyLoadRounds)
 	fmt.Fprintf(b, "| iptables | Services | Rules in the kernel | Mode | Cluster IP ops/s | Pod IP ops/s | Ratio ops/s | Cluster IP p50 | Pod IP p50 | Ratio p50 | Errors |\n")
