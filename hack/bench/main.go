@@ -1,17 +1,24 @@
 // Command bench measures a Strata nucleus on the machine it runs on: startup
 // time, request latency and throughput for ConfigMaps and Pods, the raw etcd
 // put latency of the same disk as a floor for writes, memory per stored
-// object, scheduling and the apps layer on simulated nodes, and the real
+// object, scheduling and the apps layer on simulated nodes, the real
 // kubelet: pod start latency against the CRI floor and its memory (a phase
-// that needs root and containerd, and skips itself without them). It writes
-// a Markdown report (docs/benchmarks.md by default) and prints progress on
-// stderr.
+// that needs root and containerd, and skips itself without them), and the
+// service proxy (proxy.go): the iptables proxier's full and partial sync
+// times at thousands of Services on the real iptables-restore (of both
+// iptables variants when installed), and HTTP and TCP connects through a
+// cluster IP against the same pod's IP, all in network namespaces the
+// phase creates and removes (root and iptables; it skips itself without
+// them). For that phase the benchmark re-executes itself under `ip netns
+// exec` (proxynode.go). It writes a Markdown report (docs/benchmarks.md by
+// default) and prints progress on stderr.
 //
 // Run it from the repository root after `make build images`:
 //
 //	go run ./hack/bench                                  # full run, a few minutes
 //	go run ./hack/bench -quick                           # fewer iterations, to check it works
 //	go run ./hack/bench -quick -phases kubelet -out /tmp/bench.md   # one phase
+//	go run ./hack/bench -phases proxy -out /tmp/proxy.md            # the proxy, about 3 minutes
 package main
 
 import (

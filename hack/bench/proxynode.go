@@ -336,7 +336,9 @@ type proxySyncResult struct {
 	// added or removed.
 	Full    []syncTiming `json:"full"`
 	Partial []syncTiming `json:"partial"`
-	// Kernel counts the rules in the kernel at the end.
+	// Kernel counts the rules in the kernel after the first sync (later,
+	// stale chains of removed endpoints may linger until the proxier's
+	// next look for them, at most every 30 s with this many endpoints).
 	Kernel map[string]tableCount `json:"kernel"`
 }
 
@@ -361,6 +363,9 @@ func measureSyncs(ctx context.Context, spec proxySyncSpec) (r proxySyncResult, e
 		return r, fmt.Errorf("first sync of %d Services: %w", n, err)
 	}
 	progressf("  %s Services: first sync %s (iptables-restore %s, %s rules)", fmtCount(n), fmtDuration(r.First.Total), fmtDuration(r.First.Restore), fmtCount(r.First.Written))
+	if r.Kernel, err = kernelRules(); err != nil {
+		return r, err
+	}
 
 	go p.Run(ctx)
 	// Run reports the proxier healthy and its monitor creates the canary
@@ -401,9 +406,6 @@ func measureSyncs(ctx context.Context, spec proxySyncSpec) (r proxySyncResult, e
 	partial := timingSample(r.Partial, func(t syncTiming) time.Duration { return t.Total })
 	progressf("  %s Services: %d partial syncs, p50 %s", fmtCount(n), len(r.Partial), fmtDuration(partial.quantile(0.5)))
 
-	if r.Kernel, err = kernelRules(); err != nil {
-		return r, err
-	}
 	return r, nil
 }
 
