@@ -250,7 +250,7 @@ test-e2e: build images kubectl helm ## Run the end-to-end tests: bin/strata, bin
 	STRATA_BIN=$(BIN)/strata KUBECTL_BIN=$(BIN)/kubectl HELM_BIN=$(BIN)/helm STRATA_IMAGES_DIR=$(IMAGES_DIR) STRATA_E2E_CONTAINERD=require $(GO) test $(TEST_FLAGS) -count=1 -timeout 15m -v ./test/e2e/...
 
 .PHONY: bench
-bench: images ## Run the benchmarks (hack/bench); the kubelet phase runs containers (root, `make deps`) and skips itself otherwise.
+bench: images ## Run the benchmarks (hack/bench); the kubelet phase runs containers and the proxy phase network namespaces (root, `make deps`); they skip themselves otherwise.
 	$(call step,"Running benchmarks")
 	$(GO) run ./hack/bench
 

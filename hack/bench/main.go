@@ -1,17 +1,24 @@
 // Command bench measures a Strata nucleus on the machine it runs on: startup
 // time, request latency and throughput for ConfigMaps and Pods, the raw etcd
 // put latency of the same disk as a floor for writes, memory per stored
-// object, scheduling and the apps layer on simulated nodes, and the real
+// object, scheduling and the apps layer on simulated nodes, the real
 // kubelet: pod start latency against the CRI floor and its memory (a phase
-// that needs root and containerd, and skips itself without them). It writes
-// a Markdown report (docs/benchmarks.md by default) and prints progress on
-// stderr.
+// that needs root and containerd, and skips itself without them), and the
+// service proxy (proxy.go): the iptables proxier's full and partial sync
+// times at thousands of Services on the real iptables-restore (of both
+// iptables variants when installed), and HTTP and TCP connects through a
+// cluster IP against the same pod's IP, all in network namespaces the
+// phase creates and removes (root and iptables; it skips itself without
+// them). For that phase the benchmark re-executes itself under `ip netns
+// exec` (proxynode.go). It writes a Markdown report (docs/benchmarks.md by
+// default) and prints progress on stderr.
 //
 // Run it from the repository root after `make build images`:
 //
 //	go run ./hack/bench                                  # full run, a few minutes
 //	go run ./hack/bench -quick                           # fewer iterations, to check it works
 //	go run ./hack/bench -quick -phases kubelet -out /tmp/bench.md   # one phase
+//	go run ./hack/bench -phases proxy -out /tmp/proxy.md            # the proxy, about 3 minutes
 package main
 
 import (
@@ -48,20 +55,35 @@ type config struct {
 	// kubeletPods are started one at a time, then in batches of
 	// kubeletBatch.
 	kubeletPods, kubeletBatch int
-	phases                    map[string]bool
+	// proxyServices are the Service counts of the proxy phase's sync
+	// test, ascending; proxySyncs the full syncs timed at each (and twice
+	// as many partial ones); proxyLoad the duration of one data path cell
+	// and proxyClients its concurrent clients.
+	proxyServices []int
+	proxySyncs    int
+	// proxySyncLimit bounds the proxy phase's syncs: Service counts whose
+	// first sync is predicted to take longer are skipped, and full syncs
+	// are repeated only as often as fits.
+	proxySyncLimit time.Duration
+	proxyLoad      time.Duration
+	proxyClients   int
+	phases         map[string]bool
 }
 
 // quickDefaults are the values -quick gives flags not set explicitly.
 var quickDefaults = map[string]string{
-	"startups":      "2",
-	"ops":           "100",
-	"cell-limit":    "3s",
-	"mem-objects":   "1000",
-	"settle":        "2s",
-	"scheduling":    "200/20",
-	"apps":          "100/10",
-	"kubelet-pods":  "5",
-	"kubelet-batch": "5",
+	"startups":       "2",
+	"ops":            "100",
+	"cell-limit":     "3s",
+	"mem-objects":    "1000",
+	"settle":         "2s",
+	"scheduling":     "200/20",
+	"apps":           "100/10",
+	"kubelet-pods":   "5",
+	"kubelet-batch":  "5",
+	"proxy-services": "1000",
+	"proxy-syncs":    "2",
+	"proxy-load":     "1s",
 }
 
 func parseFlags() (*config, error) {
@@ -84,7 +106,12 @@ func parseFlags() (*config, error) {
 	flag.StringVar(&c.imagesDir, "images", "bin/images", "The image archives of `make images` (pause.tar, busybox.tar), for the kubelet phase.")
 	flag.IntVar(&c.kubeletPods, "kubelet-pods", 50, "Pods the kubelet phase starts one at a time, then again in batches of -kubelet-batch (and as many containers directly through CRI).")
 	flag.IntVar(&c.kubeletBatch, "kubelet-batch", 10, "Pods the kubelet phase creates concurrently in each batch.")
-	phases := flag.String("phases", "etcd floor,startup,requests,memory,scheduling,apps,kubelet", "Phases to run, comma separated.")
+	proxyServices := flag.String("proxy-services", "1000,5000,10000", fmt.Sprintf("Service counts (each with %d endpoints) at which the proxy phase times syncs, comma separated; the largest is also the data path's.", proxyEndpoints))
+	flag.IntVar(&c.proxySyncs, "proxy-syncs", 3, "Full syncs the proxy phase times at each Service count (and twice as many partial syncs).")
+	flag.DurationVar(&c.proxySyncLimit, "proxy-sync-limit", 20*time.Second, "Bounds the proxy phase's syncs: a Service count whose first sync would take longer (predicted from the smaller counts) is skipped on that iptables variant, and full syncs are repeated only as often as fits.")
+	flag.DurationVar(&c.proxyLoad, "proxy-load", 3*time.Second, "How long the proxy phase's data path loads each target (cluster IP, pod IP) per connection mode.")
+	flag.IntVar(&c.proxyClients, "proxy-clients", 4, "Concurrent HTTP clients of the proxy phase's data path cells.")
+	phases := flag.String("phases", "etcd floor,startup,requests,memory,scheduling,apps,kubelet,proxy", "Phases to run, comma separated.")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", flag.Args())
@@ -119,6 +146,12 @@ func parseFlags() (*config, error) {
 		}
 		c.concurrency = append(c.concurrency, n)
 	}
+	if c.proxyServices, err = parseProxyServices(*proxyServices); err != nil {
+		return nil, err
+	}
+	if c.proxySyncs < 1 || c.proxySyncLimit <= 0 || c.proxyLoad <= 0 || c.proxyClients < 1 {
+		return nil, fmt.Errorf("-proxy-syncs, -proxy-sync-limit, -proxy-load and -proxy-clients must be positive")
+	}
 	if c.startups < 1 || c.ops < 1 || c.listSize < 1 || c.memObjects < 1 || c.valueSize < 1 || c.kubeletPods < 1 || c.kubeletBatch < 1 {
 		return nil, fmt.Errorf("-startups, -ops, -list-size, -mem-objects, -value-size, -kubelet-pods and -kubelet-batch must be positive")
 	}
@@ -127,7 +160,7 @@ func parseFlags() (*config, error) {
 
 func quickSummary() string {
 	var parts []string
-	for _, name := range []string{"startups", "ops", "cell-limit", "mem-objects", "settle", "scheduling", "apps", "kubelet-pods", "kubelet-batch"} {
+	for _, name := range []string{"startups", "ops", "cell-limit", "mem-objects", "settle", "scheduling", "apps", "kubelet-pods", "kubelet-batch", "proxy-services", "proxy-syncs", "proxy-load"} {
 		parts = append(parts, "-"+name+" "+quickDefaults[name])
 	}
 	return strings.Join(parts, ", ")
@@ -153,6 +186,10 @@ func shellQuote(s string) string {
 }
 
 func main() {
+	if role := os.Getenv(proxyRoleEnv); role != "" {
+		// Re-executed by the proxy phase in a network namespace.
+		os.Exit(proxyChildMain(role))
+	}
 	c, err := parseFlags()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -226,6 +263,11 @@ func run(ctx context.Context, c *config) error {
 		{"kubelet", func() error {
 			k, err := benchKubelet(ctx, c, filepath.Join(root, "kubelet"))
 			r.kubelet = &k
+			return err
+		}},
+		{"proxy", func() error {
+			p, err := benchProxy(ctx, c, filepath.Join(root, "proxy"))
+			r.proxy = &p
 			return err
 		}},
 	}
