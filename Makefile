@@ -38,8 +38,9 @@ HELM_LDFLAGS := -X helm.sh/helm/v4/internal/version.version=$(HELM_VERSION)
 DATA_DIR ?= .data
 SECURE_PORT ?= 6443
 
-# Unit tests: every package except the integration and end-to-end suites.
-UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e '/test/integration' -e '/test/e2e')
+# Unit tests: every package except the integration, end-to-end and
+# kubebuilder suites.
+UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e '/test/integration' -e '/test/e2e' -e '/test/kubebuilder')
 TEST_FLAGS ?=
 
 OPENAPI_PKGS := \
@@ -67,6 +68,15 @@ OPENAPI_PKGS := \
 # required, as a CRD's structural schema demands.
 CRD_OPTIONS ?= crd:maxDescLen=0,generateEmbeddedObjectMeta=true
 
+# Layers scaffolded with kubebuilder (PROJECT, docs/write-your-own-layer.md)
+# live where its go/v4 plugin puts them: API types in api/, controllers in
+# internal/controller/, webhooks in internal/webhook/, wired into cmd/main.go.
+# `make generate manifests` covers them beside Strata's own apis/,
+# controllers/ and webhooks/ once they exist.
+API_PATHS := ./apis/... $(if $(wildcard api),./api/...)
+WEBHOOK_PATHS := ./webhooks/... $(if $(wildcard internal/webhook),./internal/webhook/...)
+paths = $(foreach p,$(1),paths=$(p))
+
 step = @printf '\n==> %s\n' $(1)
 
 ##@ General
@@ -88,18 +98,19 @@ generate: tools ## Regenerate code: OpenAPI definitions of the nucleus, deepcopy
 		--output-file zz_generated.openapi.go \
 		--report-filename /dev/null \
 		$(OPENAPI_PKGS)
-	$(call step,"Generating deepcopy functions of apis/")
-	$(BIN)/controller-gen object:headerFile=hack/boilerplate.go.txt paths=./apis/...
+	$(call step,"Generating deepcopy functions of $(API_PATHS)")
+	$(BIN)/controller-gen object:headerFile=hack/boilerplate.go.txt $(call paths,$(API_PATHS))
 
 .PHONY: manifests
-manifests: tools ## Generate the CRDs of apis/ into config/crd/bases (and as templates into charts/apps/templates/crds), webhook configurations into config/webhook, RBAC rules into config/rbac.
+manifests: tools ## Generate the CRDs of apis/ (and api/) into config/crd/bases (and as templates into charts/apps/templates/crds), webhook configurations into config/webhook, RBAC rules into config/rbac.
 	$(call step,"Generating CRDs into config/crd/bases")
-	$(BIN)/controller-gen $(CRD_OPTIONS) paths=./apis/... output:crd:artifacts:config=config/crd/bases
+	$(BIN)/controller-gen $(CRD_OPTIONS) $(call paths,$(API_PATHS)) output:crd:artifacts:config=config/crd/bases
 	$(BIN)/crdfix config/crd/bases/*.yaml
 	$(call step,"Generating webhook configurations into config/webhook")
-	$(BIN)/controller-gen webhook paths=./webhooks/... output:webhook:artifacts:config=config/webhook
+	$(BIN)/controller-gen webhook $(call paths,$(WEBHOOK_PATHS)) output:webhook:artifacts:config=config/webhook
 	$(call step,"Generating the managers' RBAC rules into config/rbac")
 	$(BIN)/controller-gen rbac:roleName=strata-apps-manager paths=./controllers/... paths=./manager/... output:rbac:artifacts:config=config/rbac
+	$(if $(wildcard internal/controller),$(BIN)/controller-gen rbac:roleName=strata-scaffolded-manager paths=./internal/controller/... output:rbac:artifacts:config=config/rbac/scaffolded)
 	$(call step,"Writing the apps layer's CRDs into charts/apps/templates/crds")
 	$(BIN)/chartcrds --chart apps --out charts/apps/templates/crds config/crd/bases/apps_deployments.yaml config/crd/bases/apps_replicasets.yaml
 
@@ -117,7 +128,7 @@ lint: vet ## Check formatting and run go vet (no external linter yet).
 		if [ -n "$$out" ]; then echo "Not formatted with gofmt (run make fmt):"; echo "$$out"; exit 1; fi
 
 # What `make generate manifests` writes, which `make verify` checks.
-GENERATED := nucleus/generated apis config/crd config/webhook config/rbac charts/apps/templates/crds
+GENERATED := nucleus/generated apis api config/crd config/webhook config/rbac charts/apps/templates/crds
 
 .PHONY: verify
 verify: generate manifests ## Regenerate everything and fail if the result differs from what is checked in.
@@ -162,7 +173,8 @@ tools: ## Build the code generators (openapi-gen, controller-gen pinned in go.mo
 	$(GO) build -o $(BIN)/chartcrds ./hack/tools/chartcrds
 
 .PHONY: kubebuilder
-kubebuilder: ## Build kubebuilder (a go tool pinned in go.mod) into bin/, for scaffolding new layers.
+kubebuilder: ## Build kubebuilder (a go tool pinned in go.mod) into bin/, for scaffolding new layers (docs/write-your-own-layer.md).
+	$(call step,"Building bin/kubebuilder")
 	$(GO) build -o $(BIN)/kubebuilder sigs.k8s.io/kubebuilder/v4
 
 # Images are OCI archives in bin/images, built without Docker by
@@ -213,14 +225,19 @@ install: kubectl ## Install the CRDs of config/crd/bases into the nucleus of `ma
 	$(BIN)/kubectl --kubeconfig $(KUBECONFIG_UP) apply --server-side -f config/crd/bases
 
 .PHONY: uninstall
-uninstall: kubectl ## Remove the CRDs (and every object of their kinds) and the apps layer's webhook configurations.
+uninstall: kubectl ## Remove the CRDs (and every object of their kinds) and the layers' webhook configurations.
 	$(BIN)/kubectl --kubeconfig $(KUBECONFIG_UP) delete --ignore-not-found -f config/crd/bases
 	$(BIN)/kubectl --kubeconfig $(KUBECONFIG_UP) delete --ignore-not-found mutatingwebhookconfiguration,validatingwebhookconfiguration strata-apps
+	$(BIN)/kubectl --kubeconfig $(KUBECONFIG_UP) delete --ignore-not-found mutatingwebhookconfiguration,validatingwebhookconfiguration -l strata.io/layer
+
+# The layers `make run` runs: Strata's (apps) and those scaffolded with
+# kubebuilder, which cmd/main.go names after their groups.
+LAYERS ?= apps
 
 .PHONY: run
-run: build install ## Run the apps layer's manager from outside the cluster of `make up`, webhooks on 127.0.0.1:9443 (WEBHOOK_PORT).
-	$(call step,"Running strata manager --layers apps; stop it with Ctrl-C")
-	$(BIN)/strata manager --layers apps --kubeconfig $(KUBECONFIG_UP) \
+run: install ## Run the manager of LAYERS (default apps; e.g. LAYERS=apps,example) from outside the cluster of `make up` (go run ./cmd), webhooks on 127.0.0.1:9443 (WEBHOOK_PORT).
+	$(call step,"Running the manager of $(LAYERS) (go run ./cmd); stop it with Ctrl-C")
+	$(GO) run ./cmd --layers $(LAYERS) --kubeconfig $(KUBECONFIG_UP) \
 		--webhook-host 127.0.0.1 --webhook-port $(WEBHOOK_PORT) --webhook-url https://127.0.0.1:$(WEBHOOK_PORT) \
 		--metrics-bind-address 127.0.0.1:8080 --health-probe-bind-address 127.0.0.1:8081
 
@@ -231,7 +248,7 @@ simulate: build ## Run 3 simulated nodes for the cluster of `make up`.
 ##@ Test
 
 .PHONY: test
-test: deps build images kubectl helm test-unit test-integration test-e2e ## Run the whole suite: unit, integration, end-to-end.
+test: deps build images kubectl helm test-unit test-integration test-kubebuilder test-e2e ## Run the whole suite: unit, integration, kubebuilder, end-to-end.
 	$(call step,"All tests passed")
 
 .PHONY: test-unit
@@ -243,6 +260,13 @@ test-unit: ## Run the unit tests.
 test-integration: coredns ## Run the integration tests against an in-process nucleus (and bin/coredns, the cluster DNS).
 	$(call step,"Running integration tests")
 	COREDNS_BIN=$(BIN)/coredns $(GO) test $(TEST_FLAGS) -timeout 20m ./test/integration/...
+
+# The page runs in $TMPDIR/strata-kubebuilder, a path kept from run to
+# run so that Go's build cache serves its packages after the first run.
+.PHONY: test-kubebuilder
+test-kubebuilder: ## Check PROJECT with kubebuilder, and run docs/write-your-own-layer.md with the real bin/kubebuilder in a copy of the repository.
+	$(call step,"Running docs/write-your-own-layer.md in a scratch copy (test/kubebuilder)")
+	$(GO) test $(TEST_FLAGS) -count=1 -timeout 30m -v ./test/kubebuilder/...
 
 .PHONY: test-e2e
 test-e2e: build images kubectl helm ## Run the end-to-end tests: bin/strata, bin/kubectl and bin/helm, driven as a person would, with pods in a real containerd.

@@ -12,6 +12,9 @@ import (
 	"sort"
 	"strings"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
 )
 
@@ -23,9 +26,13 @@ type Layer struct {
 	// Groups are the API groups whose kinds the layer serves; the layer's
 	// webhook configurations hold the webhooks of these groups.
 	Groups []string
-	// CRDs are the CustomResourceDefinitions the layer needs (plural.group);
-	// the manager refuses to start without them.
-	CRDs []string
+	// Kinds are the kinds the layer serves as custom resources: the manager
+	// waits for their CRDs to be served and refuses to start without them.
+	Kinds []schema.GroupVersionKind
+	// AddToScheme adds the Go types of the layer's kinds to the manager's
+	// scheme. Strata's own layers leave it nil: apis/scheme holds their
+	// kinds.
+	AddToScheme func(*runtime.Scheme) error
 	// Setup registers the layer's controllers and webhooks with mgr.
 	Setup func(mgr ctrl.Manager) error
 }
@@ -71,4 +78,46 @@ func selected(names []string) ([]Layer, error) {
 		}
 	}
 	return out, nil
+}
+
+// LayerOf describes the layer whose kinds addToScheme registers and whose
+// controllers and webhooks setup adds: a layer scaffolded with kubebuilder,
+// which wires its kinds, controllers and webhooks into two such functions of
+// cmd/main.go. The layer's kinds are the objects addToScheme registers
+// (lists and options left out), its groups their groups, and its name the
+// first label of each group, joined by "-" (example.strata.io → example).
+// ok is false when addToScheme registers no kind.
+func LayerOf(addToScheme func(*runtime.Scheme) error, setup func(ctrl.Manager) error) (l Layer, ok bool, err error) {
+	s := runtime.NewScheme()
+	if err := addToScheme(s); err != nil {
+		return Layer{}, false, fmt.Errorf("adding the layer's kinds to a scheme: %w", err)
+	}
+	var names []string
+	for gvk := range s.AllKnownTypes() {
+		if gvk.Group == "" {
+			continue
+		}
+		obj, err := s.New(gvk)
+		if err != nil {
+			return Layer{}, false, err
+		}
+		if _, isObject := obj.(metav1.Object); !isObject {
+			continue // lists, WatchEvent, ListOptions …
+		}
+		l.Kinds = append(l.Kinds, gvk)
+		if !slices.Contains(l.Groups, gvk.Group) {
+			l.Groups = append(l.Groups, gvk.Group)
+			if name, _, _ := strings.Cut(gvk.Group, "."); !slices.Contains(names, name) {
+				names = append(names, name)
+			}
+		}
+	}
+	if len(l.Kinds) == 0 {
+		return Layer{}, false, nil
+	}
+	slices.SortFunc(l.Kinds, func(a, b schema.GroupVersionKind) int { return strings.Compare(a.String(), b.String()) })
+	slices.Sort(l.Groups)
+	slices.Sort(names)
+	l.Name, l.AddToScheme, l.Setup = strings.Join(names, "-"), addToScheme, setup
+	return l, true, nil
 }

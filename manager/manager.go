@@ -23,6 +23,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
@@ -113,6 +114,15 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 	if err := waitForCRDs(ctx, cfg, ls, 30*time.Second); err != nil {
 		return nil, err
 	}
+	s := scheme.New()
+	for _, l := range ls {
+		if l.AddToScheme == nil {
+			continue
+		}
+		if err := l.AddToScheme(s); err != nil {
+			return nil, fmt.Errorf("adding the kinds of layer %s to the scheme: %w", l.Name, err)
+		}
+	}
 	// Custom resources have no protobuf encoding: controller-runtime's
 	// typed client must speak JSON to them.
 	cfg = rest.CopyConfig(cfg)
@@ -121,7 +131,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (ctrl.Manager, error)
 		o.CertDir = filepath.Join(os.TempDir(), o.Name()+"-webhook-certs")
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                        scheme.New(),
+		Scheme:                        s,
 		Metrics:                       metricsserver.Options{BindAddress: orOff(o.MetricsBindAddress)},
 		HealthProbeBindAddress:        orOff(o.HealthProbeBindAddress),
 		LeaderElection:                o.LeaderElect,
@@ -218,8 +228,9 @@ func newRotator(mgr ctrl.Manager, ls []Layer, o Options) (*webhookcerts.Rotator,
 	return r, nil
 }
 
-// waitForCRDs waits up to timeout for the layers' CRDs to be served (a chart
-// creates them just before the manager's pod) and then fails with what to do.
+// waitForCRDs waits up to timeout for the layers' kinds to be served (a
+// chart creates their CRDs just before the manager's pod) and then fails
+// with what to do.
 func waitForCRDs(ctx context.Context, cfg *rest.Config, ls []Layer, timeout time.Duration) error {
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
@@ -227,41 +238,51 @@ func waitForCRDs(ctx context.Context, cfg *rest.Config, ls []Layer, timeout time
 	}
 	var missing []string
 	err = wait.PollUntilContextTimeout(ctx, time.Second, timeout, true, func(context.Context) (bool, error) {
-		missing, err = missingCRDs(dc, ls)
+		missing, err = missingKinds(dc, ls)
 		if len(missing) > 0 {
-			klog.FromContext(ctx).Info("Waiting for CustomResourceDefinitions", "missing", missing)
+			klog.FromContext(ctx).Info("Waiting for the CustomResourceDefinitions of the layers' kinds", "missing", missing)
 		}
 		return err == nil && len(missing) == 0, err
 	})
 	if len(missing) > 0 {
-		return fmt.Errorf("the CustomResourceDefinitions %s are not installed: install the layer's chart (helm install) or run `make install` (kubectl apply --server-side -f config/crd/bases)", strings.Join(missing, ", "))
+		return fmt.Errorf("the kinds %s are not served: install the layer's CRDs with its chart (helm install) or `make install` (kubectl apply --server-side -f config/crd/bases)", strings.Join(missing, ", "))
 	}
 	return err
 }
 
-func missingCRDs(dc discovery.DiscoveryInterface, ls []Layer) ([]string, error) {
+// missingKinds lists the layers' kinds discovery does not report, as
+// "group/version Kind".
+func missingKinds(dc discovery.DiscoveryInterface, ls []Layer) ([]string, error) {
 	var missing []string
+	served := map[schema.GroupVersion]*metav1.APIResourceList{}
 	for _, l := range ls {
-		for _, crd := range l.CRDs {
-			plural, group, _ := strings.Cut(crd, ".")
-			list, err := dc.ServerResourcesForGroupVersion(group + "/v1")
-			if err != nil && !apierrors.IsNotFound(err) {
-				return nil, fmt.Errorf("discovering %s: %w", group, err)
+		for _, gvk := range l.Kinds {
+			gv := gvk.GroupVersion()
+			list, seen := served[gv]
+			if !seen {
+				var err error
+				list, err = dc.ServerResourcesForGroupVersion(gv.String())
+				if err != nil && !apierrors.IsNotFound(err) {
+					return nil, fmt.Errorf("discovering %s: %w", gv, err)
+				}
+				served[gv] = list
 			}
-			if !served(list, plural) {
-				missing = append(missing, crd)
+			if !servesKind(list, gvk.Kind) {
+				missing = append(missing, gv.String()+" "+gvk.Kind)
 			}
 		}
 	}
 	return missing, nil
 }
 
-func served(list *metav1.APIResourceList, plural string) bool {
+// servesKind reports whether list has a resource of kind, subresources
+// left out.
+func servesKind(list *metav1.APIResourceList, kind string) bool {
 	if list == nil {
 		return false
 	}
 	for _, r := range list.APIResources {
-		if r.Name == plural {
+		if r.Kind == kind && !strings.Contains(r.Name, "/") {
 			return true
 		}
 	}

@@ -9,7 +9,10 @@ Licensed under the Apache License, Version 2.0.
 package layers
 
 import (
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
+
+	appsv1 "github.com/strata-dev/strata/apis/apps/v1"
 
 	"github.com/strata-dev/strata/controllers/apps/deployment"
 	"github.com/strata-dev/strata/controllers/apps/replicaset"
@@ -21,7 +24,7 @@ func init() {
 	manager.Register(manager.Layer{
 		Name:   "apps",
 		Groups: []string{"apps"},
-		CRDs:   []string{"deployments.apps", "replicasets.apps"},
+		Kinds:  []schema.GroupVersionKind{appsv1.GroupVersion.WithKind("Deployment"), appsv1.GroupVersion.WithKind("ReplicaSet")},
 		Setup:  setupApps,
 	})
 }

@@ -341,17 +341,29 @@ spec:
 		})
 	})
 
-	t.Run("cluster DNS answers pods", func(t *testing.T) {
+	// clusterDNS installs charts/dns once, for the stories that need it
+	// (each may run alone with -run), and keeps it for the later ones.
+	dnsInstalled := false
+	clusterDNS := func(t *testing.T) {
+		t.Helper()
 		requireHelm(t)
 		if nodeIP() == "127.0.0.1" {
 			t.Skip("SKIP: this machine has only loopback: CoreDNS's pod cannot reach the API")
 		}
+		if dnsInstalled {
+			return
+		}
 		helm{}.run(t, "install", "dns", "../../charts/dns", "-n", layersNamespace, "--create-namespace", "--set", "workload=Pod", "--set", "replicas=1")
-		// Kept for the next story. Without --wait: the kubelet has stopped
-		// by the time this runs (cleanups run last first); the node's
-		// teardown removes the container and podgc the pod.
+		// Without --wait: the kubelet has stopped by the time this runs
+		// (cleanups run last first); the node's teardown removes the
+		// container and podgc the pod.
 		parent.Cleanup(func() { helm{}.run(parent, "uninstall", "dns", "-n", layersNamespace) })
+		dnsInstalled = true
 		waitPod(t, layersNamespace, "coredns", "Ready", 90*time.Second, podReady)
+	}
+
+	t.Run("cluster DNS answers pods", func(t *testing.T) {
+		clusterDNS(t)
 		applyManifest(t, ns, `apiVersion: v1
 kind: Service
 metadata: {name: backend-headless}
@@ -388,10 +400,7 @@ spec:
 	})
 
 	t.Run("a Deployment serves HTTP through its Service name, and scales", func(t *testing.T) {
-		requireHelm(t)
-		if nodeIP() == "127.0.0.1" {
-			t.Skip("SKIP: this machine has only loopback: CoreDNS's pod cannot reach the API")
-		}
+		clusterDNS(t)
 		startAppsLayer(t, 0)
 		run(t, "create", "deployment", "site", "-n", ns, "--image="+busyboxImage, "--replicas=3", "--",
 			"sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www")
@@ -415,6 +424,12 @@ spec:
 		run(t, "scale", "deployment/site", "-n", ns, "--replicas=5")
 		answering(5)
 		run(t, "delete", "deployment", "site", "-n", ns)
+	})
+
+	t.Run("getting started: a web tier and a db tier behind a node port", func(t *testing.T) {
+		clusterDNS(t)
+		startAppsLayer(t, 0)
+		walkGettingStarted(t, kubectl{}, nodeIP())
 	})
 
 	t.Run("a restarted kubelet leaves running containers alone", func(t *testing.T) {
