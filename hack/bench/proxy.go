@@ -114,6 +114,10 @@ func detectBackends(ctx context.Context, dir string) ([]iptablesBackend, error) 
 	system := iptablesBackend{version: strings.TrimSpace(string(out)), system: true, path: os.Getenv("PATH")}
 	system.mode = iptablesMode(system.version)
 	backends := []iptablesBackend{system}
+	if iptablesSuffix[system.mode] == "" {
+		// Not Debian's iptables with its two variants.
+		return backends, nil
+	}
 	for mode, suffix := range iptablesSuffix {
 		if mode == system.mode {
 			continue

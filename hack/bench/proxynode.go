@@ -285,12 +285,12 @@ func (b *benchProxier) measure(ctx context.Context, trigger func()) (syncTiming,
 // load feeds services (and their slices) to the handlers of a proxier that
 // has not synced yet and times the first sync, which marking both informers
 // synced runs.
-func (b *benchProxier) load(ctx context.Context, services []*corev1.Service, slices []*discoveryv1.EndpointSlice) (syncTiming, error) {
+func (b *benchProxier) load(ctx context.Context, services []*corev1.Service, endpointSlices []*discoveryv1.EndpointSlice) (syncTiming, error) {
 	return b.measure(ctx, func() {
 		for _, s := range services {
 			b.OnServiceAdd(s)
 		}
-		for _, s := range slices {
+		for _, s := range endpointSlices {
 			b.OnEndpointSliceAdd(s)
 		}
 		b.OnServiceSynced()
@@ -350,16 +350,16 @@ func measureSyncs(ctx context.Context, spec proxySyncSpec) (r proxySyncResult, e
 	n := spec.Services
 	r.Services, r.Endpoints = n, n*proxyEndpoints
 	services := make([]*corev1.Service, n)
-	slices := make([]*discoveryv1.EndpointSlice, n)
+	endpointSlices := make([]*discoveryv1.EndpointSlice, n)
 	for i := range n {
 		services[i] = proxyService(i)
-		slices[i] = proxySlice(i, proxyTargetPort, proxyEndpointsOf(i, proxyEndpoints)...)
+		endpointSlices[i] = proxySlice(i, proxyTargetPort, proxyEndpointsOf(i, proxyEndpoints)...)
 	}
 	p, err := newBenchProxier(ctx, "192.168.0.2")
 	if err != nil {
 		return r, err
 	}
-	if r.First, err = p.load(ctx, services, slices); err != nil {
+	if r.First, err = p.load(ctx, services, endpointSlices); err != nil {
 		return r, fmt.Errorf("first sync of %d Services: %w", n, err)
 	}
 	progressf("  %s Services: first sync %s (iptables-restore %s, %s rules)", fmtCount(n), fmtDuration(r.First.Total), fmtDuration(r.First.Restore), fmtCount(r.First.Written))
@@ -393,9 +393,9 @@ func measureSyncs(ctx context.Context, spec proxySyncSpec) (r proxySyncResult, e
 
 	for k := range spec.PartialSyncs {
 		i := partialTarget(k, n)
-		old, changed := slices[i], proxySlice(i, proxyTargetPort, proxyEndpointsOf(i, proxyEndpoints+1)...)
+		old, changed := endpointSlices[i], proxySlice(i, proxyTargetPort, proxyEndpointsOf(i, proxyEndpoints+1)...)
 		if k%2 == 1 {
-			old, changed = changed, slices[i]
+			old, changed = changed, endpointSlices[i]
 		}
 		t, err := p.measure(ctx, func() { p.OnEndpointSliceUpdate(old, changed) })
 		if err != nil {
@@ -567,16 +567,16 @@ func measureDataPathConfig(ctx context.Context, spec proxyDataSpec, n int) (data
 	defer cancel()
 	cfg := dataPathConfig{Services: n, ClusterIP: proxyClusterIP(spec.Target)}
 	var services []*corev1.Service
-	var slices []*discoveryv1.EndpointSlice
+	var endpointSlices []*discoveryv1.EndpointSlice
 	for i := range n {
 		if n == 1 {
 			i = spec.Target
 		}
 		services = append(services, proxyService(i))
 		if i == spec.Target {
-			slices = append(slices, proxySlice(i, proxyTargetPort, spec.PodIP))
+			endpointSlices = append(endpointSlices, proxySlice(i, proxyTargetPort, spec.PodIP))
 		} else {
-			slices = append(slices, proxySlice(i, proxyTargetPort, proxyEndpointsOf(i, proxyEndpoints)...))
+			endpointSlices = append(endpointSlices, proxySlice(i, proxyTargetPort, proxyEndpointsOf(i, proxyEndpoints)...))
 		}
 	}
 	// A new proxier, as after a restart: its first sync rewrites every
@@ -585,7 +585,7 @@ func measureDataPathConfig(ctx context.Context, spec proxyDataSpec, n int) (data
 	if err != nil {
 		return cfg, err
 	}
-	if _, err := p.load(ctx, services, slices); err != nil {
+	if _, err := p.load(ctx, services, endpointSlices); err != nil {
 		return cfg, fmt.Errorf("syncing %d Services: %w", n, err)
 	}
 	if cfg.Kernel, err = kernelRules(); err != nil {
