@@ -257,8 +257,8 @@ func TestWriteYourOwnLayer(t *testing.T) {
 	for _, f := range []string{
 		"config/crd/bases/apps_deployments.yaml",
 		"config/crd/bases/apps_replicasets.yaml",
-		"charts/apps/crds/apps_deployments.yaml",
-		"charts/apps/crds/apps_replicasets.yaml",
+		"charts/apps/templates/crds/apps_deployments.yaml",
+		"charts/apps/templates/crds/apps_replicasets.yaml",
 		"config/rbac/role.yaml",
 		"apis/apps/v1/zz_generated.deepcopy.go",
 		"nucleus/generated/openapi/zz_generated.openapi.go",
