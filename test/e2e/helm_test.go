@@ -500,7 +500,9 @@ func TestHelmChartApps(t *testing.T) {
 
 		// What the hook runs, run from here: the APIs go, the objects stay.
 		uid := run(t, "get", "deployment", "nginx-deployment", "-n", ns, "-o", "jsonpath={.metadata.uid}")
-		t.Cleanup(func() { _, _ = exec.Command(strataBin, "crds", "serve", "deployments.apps", "replicasets.apps", "--kubeconfig", cluster.kubeconfig()).CombinedOutput() })
+		t.Cleanup(func() {
+			_, _ = exec.Command(strataBin, "crds", "serve", "deployments.apps", "replicasets.apps", "--kubeconfig", cluster.kubeconfig()).CombinedOutput()
+		})
 		crds := func(verb string) {
 			t.Helper()
 			out, err := exec.Command(strataBin, "crds", verb, "deployments.apps", "replicasets.apps", "--kubeconfig", cluster.kubeconfig()).CombinedOutput()
