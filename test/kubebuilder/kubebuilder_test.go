@@ -108,15 +108,17 @@ func TestProjectFile(t *testing.T) {
 	}
 }
 
-// step is a block of the page the test runs or writes.
+// step is a block of the page the test runs, writes or looks for.
 type step struct {
 	line int
-	// run is a bash script; file a path to write content to.
+	// run is a bash script; file a path to write content to, or (with
+	// contains) a file that must contain content.
 	run, file, content string
+	contains           bool
 }
 
-// parseSteps returns the blocks of the page marked with <!-- test: run -->
-// or <!-- test: file PATH -->, in order.
+// parseSteps returns the blocks of the page marked with <!-- test: run -->,
+// <!-- test: file PATH --> or <!-- test: contains PATH -->, in order.
 func parseSteps(markdown string) ([]step, error) {
 	var steps []step
 	lines := strings.Split(markdown, "\n")
@@ -130,12 +132,13 @@ func parseSteps(markdown string) ([]step, error) {
 		switch verb, arg, _ := strings.Cut(marker, " "); verb {
 		case "run":
 			s.run = "yes"
-		case "file":
+		case "file", "contains":
 			if s.file = strings.TrimSpace(arg); s.file == "" {
-				return nil, fmt.Errorf("line %d: <!-- test: file --> without a path", i+1)
+				return nil, fmt.Errorf("line %d: <!-- test: %s --> without a path", i+1, verb)
 			}
+			s.contains = verb == "contains"
 		default:
-			return nil, fmt.Errorf("line %d: unknown marker %q; want run or file PATH", i+1, marker)
+			return nil, fmt.Errorf("line %d: unknown marker %q; want run, file PATH or contains PATH", i+1, marker)
 		}
 		j := i + 1
 		for j < len(lines) && strings.TrimSpace(lines[j]) == "" {
@@ -167,11 +170,11 @@ func parseSteps(markdown string) ([]step, error) {
 }
 
 func TestParseSteps(t *testing.T) {
-	steps, err := parseSteps("text\n<!-- test: run -->\n```sh\nmake a\nmake b\n```\n\n<!-- test: file x/y.go -->\n\n```go\npackage y\n```\n```sh\nnot run\n```\n")
+	steps, err := parseSteps("text\n<!-- test: run -->\n```sh\nmake a\nmake b\n```\n\n<!-- test: file x/y.go -->\n\n```go\npackage y\n```\n```sh\nnot run\n```\n<!-- test: contains x/y.go -->\n```go\ny\n```\n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []step{{line: 2, run: "make a\nmake b\n"}, {line: 8, file: "x/y.go", content: "package y\n"}}
+	want := []step{{line: 2, run: "make a\nmake b\n"}, {line: 8, file: "x/y.go", content: "package y\n"}, {line: 16, file: "x/y.go", content: "y\n", contains: true}}
 	if diff := cmp.Diff(want, steps, cmp.AllowUnexported(step{})); diff != "" {
 		t.Errorf("steps (-want +got):\n%s", diff)
 	}
@@ -223,6 +226,12 @@ func TestWriteYourOwnLayer(t *testing.T) {
 	defer logFile.Close()
 
 	for _, s := range steps {
+		if s.contains {
+			if got := readFile(t, filepath.Join(scratchDir, s.file)); !strings.Contains(got, s.content) {
+				t.Errorf("%s:%d: %s does not contain the page's block:\n%s\nIt is:\n%s", page, s.line, s.file, s.content, got)
+			}
+			continue
+		}
 		if s.file != "" {
 			t.Logf("%s:%d: writing %s", page, s.line, s.file)
 			path := filepath.Join(scratchDir, s.file)
