@@ -69,6 +69,7 @@ func (d daemon) start(binary string) (bool, error) {
 	}
 	defer logFile.Close()
 	fmt.Fprintf(logFile, "\n==> %s: strata %s\n", time.Now().Format(time.RFC3339), strings.Join(d.args, " "))
+	closeInheritedOnExec()
 	cmd := exec.Command(binary, d.args...) //nolint:gosec // strata itself
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -111,4 +112,21 @@ func (d daemon) stop(timeout time.Duration) (bool, error) {
 	_ = syscall.Kill(pid, syscall.SIGKILL)
 	_ = os.Remove(d.pidFile)
 	return true, nil
+}
+
+// closeInheritedOnExec marks every file descriptor above standard error
+// close-on-exec. Go opens its own files so, but strata up may have
+// inherited others, and the daemons would keep them as long as they run: a
+// lock of `flock LOCK make up` held until `strata down`, or the write end
+// of a pipe whose reader never sees its end.
+func closeInheritedOnExec() {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
+		}
+	}
 }
