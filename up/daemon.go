@@ -20,6 +20,8 @@ type daemon struct {
 	args []string
 	// log and pidFile are under the data directory.
 	log, pidFile string
+	// done is closed when the process this strata up started has exited.
+	done chan struct{}
 }
 
 func newDaemon(dataDir, name string, args ...string) daemon {
@@ -54,7 +56,7 @@ func (d daemon) pid() (int, bool) {
 
 // start runs the daemon unless it already runs; it reports whether it
 // started it.
-func (d daemon) start(binary string) (bool, error) {
+func (d *daemon) start(binary string) (bool, error) {
 	if _, ok := d.pid(); ok {
 		return false, nil
 	}
@@ -81,12 +83,26 @@ func (d daemon) start(binary string) (bool, error) {
 		return false, err
 	}
 	// Reap it if it dies while `strata up` still runs.
-	go func() { _ = cmd.Wait() }()
+	d.done = make(chan struct{})
+	go func(done chan struct{}) {
+		_ = cmd.Wait()
+		close(done)
+	}(d.done)
 	return true, nil
 }
 
-// exited tells whether a daemon started by this process has died.
+// exited tells whether the daemon has died: the process this strata up
+// started, else the one of the pid file. (Reading the pid file's process
+// right after starting it can catch it in exec, with no command line yet.)
 func (d daemon) exited() bool {
+	if d.done != nil {
+		select {
+		case <-d.done:
+			return true
+		default:
+			return false
+		}
+	}
 	_, ok := d.pid()
 	return !ok
 }

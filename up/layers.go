@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"helm.sh/helm/v4/pkg/action"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	"helm.sh/helm/v4/pkg/kube"
 	ri "helm.sh/helm/v4/pkg/release"
@@ -49,6 +50,9 @@ type Layer struct {
 	// image the chart runs; Repository is that image's repository, whose
 	// tag in the archive becomes the chart's image.tag.
 	Archive, Repository string
+	// Values are set on top of the chart's own, each only if the chart's
+	// values.yaml has it (so that a chart without it still validates).
+	Values map[string]any
 }
 
 // Layers are the layers `strata up` knows, in the order it installs them:
@@ -58,7 +62,14 @@ var Layers = []Layer{
 	// The repositories are those of `make images` (images.StrataRepo,
 	// images.CoreDNSRepo; a test checks they agree), written out so that
 	// the strata binary does not link the image builder.
-	{Name: "apps", Archive: "strata.tar", Repository: "strata.local/strata"},
+	{Name: "apps", Archive: "strata.tar", Repository: "strata.local/strata", Values: map[string]any{
+		// One manager on one machine, without leader election: a manager
+		// holding the Lease loses it while `strata down` has stopped the
+		// nucleus, and exits (as upstream's controllers do), so its
+		// container would not survive `strata down` and `strata up`.
+		"replicas":       1,
+		"leaderElection": false,
+	}},
 	{Name: "dns", Archive: "coredns.tar", Repository: "strata.local/coredns"},
 }
 
@@ -118,14 +129,21 @@ func imageTag(refs []string, repository string) (string, bool) {
 }
 
 // layerValues are the values a layer's chart is installed with: its image,
-// as imported into containerd from the images directory.
-func layerValues(l Layer, tag string) map[string]any {
-	return map[string]any{
+// as imported into containerd from the images directory, and those of the
+// layer's Values that the chart has (chartValues are its defaults).
+func layerValues(l Layer, tag string, chartValues map[string]any) map[string]any {
+	values := map[string]any{
 		"image": map[string]any{
 			"repository": l.Repository,
 			"tag":        tag,
 		},
 	}
+	for k, v := range l.Values {
+		if _, ok := chartValues[k]; ok {
+			values[k] = v
+		}
+	}
+	return values
 }
 
 // layerPlan is what installing one layer needs, checked before anything
@@ -133,6 +151,7 @@ func layerValues(l Layer, tag string) map[string]any {
 type layerPlan struct {
 	Layer
 	chartDir string
+	chart    *chart.Chart
 	values   map[string]any
 }
 
@@ -156,7 +175,11 @@ func (o *Options) planLayers() ([]layerPlan, error) {
 			return nil, fmt.Errorf("the image archive %s of layer %s holds no %s:<tag> (it holds %s); rebuild it with `make images`",
 				archive, l.Name, l.Repository, strings.Join(refs, ", "))
 		}
-		plans = append(plans, layerPlan{Layer: l, chartDir: dir, values: layerValues(l, tag)})
+		chrt, err := loader.Load(dir)
+		if err != nil {
+			return nil, fmt.Errorf("loading the chart of layer %s: %w", l.Name, err)
+		}
+		plans = append(plans, layerPlan{Layer: l, chartDir: dir, chart: chrt, values: layerValues(l, tag, chrt.Values)})
 	}
 	return plans, nil
 }
@@ -171,10 +194,7 @@ func (o *Options) installLayer(ctx context.Context, l layerPlan, log io.Writer, 
 	if err := cfg.Init(getter, LayersNamespace, "secret"); err != nil {
 		return "", err
 	}
-	chrt, err := loader.Load(l.chartDir)
-	if err != nil {
-		return "", fmt.Errorf("loading chart %s: %w", l.chartDir, err)
-	}
+	chrt := l.chart
 	history, err := cfg.Releases.History(l.Name)
 	if err != nil && !errors.Is(err, driver.ErrReleaseNotFound) {
 		return "", fmt.Errorf("reading the history of release %s: %w", l.Name, err)

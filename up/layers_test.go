@@ -130,10 +130,20 @@ func TestPlanLayers(t *testing.T) {
 		dir := t.TempDir()
 		o := &Options{ChartsDir: filepath.Join(dir, "charts"), ImagesDir: filepath.Join(dir, "images")}
 		for _, c := range charts {
+			if name, ok := strings.CutPrefix(c, "broken:"); ok {
+				if err := os.WriteFile(filepath.Join(o.ChartsDir, name, "Chart.yaml"), []byte("name: [unclosed"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
 			if err := os.MkdirAll(filepath.Join(o.ChartsDir, c), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(filepath.Join(o.ChartsDir, c, "Chart.yaml"), []byte("name: "+c), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(o.ChartsDir, c, "Chart.yaml"), []byte("apiVersion: v2\nname: "+c+"\nversion: 0.1.0\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			// The apps chart has leaderElection but (in this test) no replicas.
+			if err := os.WriteFile(filepath.Join(o.ChartsDir, c, "values.yaml"), []byte("image:\n  repository: x\nleaderElection: true\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -165,7 +175,7 @@ func TestPlanLayers(t *testing.T) {
 			}
 		}
 		want := map[string]any{
-			"apps": map[string]any{"image": map[string]any{"repository": "strata.local/strata", "tag": "1.2.3"}},
+			"apps": map[string]any{"image": map[string]any{"repository": "strata.local/strata", "tag": "1.2.3"}, "leaderElection": false},
 			"dns":  map[string]any{"image": map[string]any{"repository": "strata.local/coredns", "tag": "1.15.0"}},
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
@@ -181,6 +191,7 @@ func TestPlanLayers(t *testing.T) {
 	}{
 		{"no charts directory", nil, good, []string{"no chart of layer apps in", "run strata up from the Strata checkout", "--charts-dir", "--layers=none"}},
 		{"one chart missing", []string{"apps"}, good, []string{"no chart of layer dns"}},
+		{"a broken chart", []string{"apps", "dns", "broken:dns"}, good, []string{"loading the chart of layer dns"}},
 		{"no archive", []string{"apps", "dns"}, map[string][]string{"strata.tar": good["strata.tar"]}, []string{"the image of layer dns", "coredns.tar", "make images"}},
 		{"archive of another image", []string{"apps", "dns"}, map[string][]string{"strata.tar": {"strata.local/pause:3.10"}, "coredns.tar": good["coredns.tar"]},
 			[]string{"holds no strata.local/strata:<tag> (it holds strata.local/pause:3.10)", "make images"}},
@@ -258,6 +269,29 @@ func TestSummary(t *testing.T) {
 				if strings.Contains(got, w) {
 					t.Errorf("summary says %q:\n%s", w, got)
 				}
+			}
+		})
+	}
+}
+
+func TestLayerValues(t *testing.T) {
+	apps := Layer{Name: "apps", Repository: "strata.local/strata", Values: map[string]any{"replicas": 1, "leaderElection": false}}
+	image := map[string]any{"repository": "strata.local/strata", "tag": "0.1.0-dev"}
+	tests := []struct {
+		name        string
+		chartValues map[string]any
+		want        map[string]any
+	}{
+		{"the chart has both", map[string]any{"replicas": 2, "leaderElection": true, "image": map[string]any{}},
+			map[string]any{"image": image, "replicas": 1, "leaderElection": false}},
+		{"a chart without replicas still validates", map[string]any{"leaderElection": true},
+			map[string]any{"image": image, "leaderElection": false}},
+		{"a chart with neither", nil, map[string]any{"image": image}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, layerValues(apps, "0.1.0-dev", tc.chartValues)); diff != "" {
+				t.Errorf("values (-want +got):\n%s", diff)
 			}
 		})
 	}

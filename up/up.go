@@ -217,7 +217,8 @@ func Up(ctx context.Context, o Options) error {
 			return waitLog(ctx, ds[3], "Starting the service proxy")
 		},
 	}
-	for _, d := range ds {
+	for i := range ds {
+		d := &ds[i]
 		if err := p.stage("Starting "+d.name, func() (string, error) {
 			since := time.Now()
 			started, err := d.start(o.Binary)
