@@ -1,9 +1,11 @@
 // Command bench measures a Strata nucleus on the machine it runs on: startup
 // time, request latency and throughput for ConfigMaps and Pods, the raw etcd
 // put latency of the same disk as a floor for writes, memory per stored
-// object, scheduling and the apps layer on simulated nodes, and the real
-// kubelet: pod start latency against the CRI floor and its memory (a phase
-// that needs root and containerd, and skips itself without them). It writes
+// object, scheduling and the apps layer on simulated nodes, the real
+// kubelet: pod start latency against the CRI floor and its memory, and
+// `strata up` of a whole cluster with its layers: its stages cold, resumed
+// and again, and the memory of every process (the last two phases need
+// root and containerd, and skip themselves without them). It writes
 // a Markdown report (docs/benchmarks.md by default) and prints progress on
 // stderr.
 //
@@ -45,6 +47,7 @@ type config struct {
 	apps        appsScenario
 	crdDir      string
 	imagesDir   string
+	chartsDir   string
 	// kubeletPods are started one at a time, then in batches of
 	// kubeletBatch.
 	kubeletPods, kubeletBatch int
@@ -81,10 +84,11 @@ func parseFlags() (*config, error) {
 	flag.String("scheduling", "1000/100,5000/1000", "Scheduling scenarios, pods/nodes, comma separated.")
 	flag.String("apps", "1000/100", "Apps scenario: Deployment replicas/simulated nodes.")
 	flag.StringVar(&c.crdDir, "crds", "config/crd/bases", "The CRDs of the apps layer.")
-	flag.StringVar(&c.imagesDir, "images", "bin/images", "The image archives of `make images` (pause.tar, busybox.tar), for the kubelet phase.")
+	flag.StringVar(&c.imagesDir, "images", "bin/images", "The image archives of `make images` (pause.tar, busybox.tar; strata.tar and coredns.tar too for the up phase), for the kubelet and up phases.")
+	flag.StringVar(&c.chartsDir, "charts", "charts", "The layers' Helm charts (apps, dns), for the up phase.")
 	flag.IntVar(&c.kubeletPods, "kubelet-pods", 50, "Pods the kubelet phase starts one at a time, then again in batches of -kubelet-batch (and as many containers directly through CRI).")
 	flag.IntVar(&c.kubeletBatch, "kubelet-batch", 10, "Pods the kubelet phase creates concurrently in each batch.")
-	phases := flag.String("phases", "etcd floor,startup,requests,memory,scheduling,apps,kubelet", "Phases to run, comma separated.")
+	phases := flag.String("phases", "etcd floor,startup,requests,memory,scheduling,apps,kubelet,up", "Phases to run, comma separated.")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", flag.Args())
@@ -226,6 +230,11 @@ func run(ctx context.Context, c *config) error {
 		{"kubelet", func() error {
 			k, err := benchKubelet(ctx, c, filepath.Join(root, "kubelet"))
 			r.kubelet = &k
+			return err
+		}},
+		{"up", func() error {
+			u, err := benchUp(ctx, c, filepath.Join(root, "up"))
+			r.up = &u
 			return err
 		}},
 	}

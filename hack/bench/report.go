@@ -29,6 +29,7 @@ type results struct {
 	scheduler  []schedResult
 	apps       *appsResult
 	kubelet    *kubeletResult
+	up         *upResult
 }
 
 // markdown renders the report.
@@ -51,6 +52,7 @@ func (r *results) markdown() string {
 	r.schedulerSection(&b)
 	r.appsSection(&b)
 	r.kubeletSection(&b)
+	r.upSection(&b)
 	r.errorSection(&b)
 	return b.String()
 }
