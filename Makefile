@@ -34,9 +34,11 @@ KUBECTL_LDFLAGS := -X k8s.io/component-base/version.gitVersion=$(KUBECTL_VERSION
 HELM_VERSION ?= v4.3.1
 HELM_LDFLAGS := -X helm.sh/helm/v4/internal/version.version=$(HELM_VERSION)
 
-# Where `make up` keeps its state, and its port.
+# Where `make up` keeps its state, and its port; UP_FLAGS are more flags
+# of `strata up` (e.g. UP_FLAGS=--merge-kubeconfig, or --layers=none).
 DATA_DIR ?= .data
 SECURE_PORT ?= 6443
+UP_FLAGS ?=
 
 # Unit tests: every package except the integration, end-to-end and
 # kubebuilder suites.
@@ -141,28 +143,51 @@ verify: generate manifests ## Regenerate everything and fail if the result diffe
 
 ##@ Build
 
+# The binaries are file targets that always run go build: Go knows what
+# changed and relinks only then, but it touches an up-to-date binary.
+# go-build puts the old time stamp back when the build ID did not change, so
+# that rules on bin/ files (the image archives) run only when a binary
+# changed, and a second `make up` costs a few cached go builds.
+define go-build
+	@echo '$(GO) build $(1) -o $(2) $(3)'
+	@id=$$($(GO) tool buildid $(2) 2>/dev/null || true); stamp=$$(stat -c %y $(2) 2>/dev/null || true); \
+		$(GO) build $(1) -o $(2) $(3) && \
+		if [ -n "$$id" ] && [ "$$id" = "$$($(GO) tool buildid $(2))" ]; then touch -d "$$stamp" $(2); fi
+endef
+
+.PHONY: FORCE
+FORCE:
+
 .PHONY: build
-build: ## Build bin/strata.
+build: $(BIN)/strata ## Build bin/strata.
+
+$(BIN)/strata: FORCE
 	$(call step,"Building bin/strata $(VERSION)")
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/strata ./cmd/strata
+	$(call go-build,-ldflags "$(LDFLAGS)",$@,./cmd/strata)
 
 .PHONY: kubectl
-kubectl: ## Build upstream kubectl into bin/kubectl.
+kubectl: $(BIN)/kubectl ## Build upstream kubectl into bin/kubectl.
+
+$(BIN)/kubectl: FORCE
 	$(call step,"Building bin/kubectl $(KUBECTL_VERSION)")
-	$(GO) build -ldflags "$(KUBECTL_LDFLAGS)" -o $(BIN)/kubectl ./hack/tools/kubectl
+	$(call go-build,-ldflags "$(KUBECTL_LDFLAGS)",$@,./hack/tools/kubectl)
 
 .PHONY: helm
-helm: ## Build upstream helm into bin/helm.
+helm: $(BIN)/helm ## Build upstream helm into bin/helm.
+
+$(BIN)/helm: FORCE
 	$(call step,"Building bin/helm $(HELM_VERSION)")
-	$(GO) build -ldflags "$(HELM_LDFLAGS)" -o $(BIN)/helm ./hack/tools/helm
+	$(call go-build,-ldflags "$(HELM_LDFLAGS)",$@,./hack/tools/helm)
 
 # CoreDNS is upstream's, from the github.com/coredns/coredns module that
 # hack/tools/coredns/go.mod pins: its own module, so that CoreDNS's
 # dependencies do not move the main module's. charts/dns runs it.
 .PHONY: coredns
-coredns: ## Build upstream CoreDNS with the cluster DNS plugins into bin/coredns (static).
+coredns: $(BIN)/coredns ## Build upstream CoreDNS with the cluster DNS plugins into bin/coredns (static).
+
+$(BIN)/coredns: FORCE
 	$(call step,"Building bin/coredns")
-	$(GO) build -C hack/tools/coredns -trimpath -ldflags "-s -w" -o $(BIN)/coredns .
+	$(call go-build,-C hack/tools/coredns -trimpath -ldflags "-s -w",$@,.)
 
 .PHONY: tools
 tools: ## Build the code generators (openapi-gen, controller-gen pinned in go.mod; hack/tools/crdfix, hack/tools/chartcrds) into bin/.
@@ -178,17 +203,27 @@ kubebuilder: ## Build kubebuilder (a go tool pinned in go.mod) into bin/, for sc
 	$(GO) build -o $(BIN)/kubebuilder sigs.k8s.io/kubebuilder/v4
 
 # Images are OCI archives in bin/images, built without Docker by
-# hack/tools/images from static binaries (docs/images.md).
+# hack/tools/images from static binaries (docs/images.md). They are file
+# targets: rebuilt when a binary inside or the image builder changed.
 IMAGES_DIR := $(BIN)/images
+IMAGE_ARCHIVES := $(addprefix $(IMAGES_DIR)/,pause.tar busybox.tar strata.tar coredns.tar)
+IMAGES_SOURCES := $(shell find images hack/tools/images -name '*.go' -not -name '*_test.go') go.mod
 BUSYBOX ?= /bin/busybox
 
 .PHONY: images
-images: build coredns deps ## Build OCI image archives into bin/images without Docker: strata.local/strata:<version> (of bin/strata), strata.local/pause:3.10, strata.local/busybox:<busybox version>, strata.local/coredns:<coredns version> (of bin/coredns).
+images: deps $(IMAGE_ARCHIVES) ## Build OCI image archives into bin/images without Docker: strata.local/strata:<version> (of bin/strata), strata.local/pause:3.10, strata.local/busybox:<busybox version>, strata.local/coredns:<coredns version> (of bin/coredns).
+
+$(IMAGES_DIR)/pause: FORCE
 	$(call step,"Building the pause binary")
-	$(GO) build -trimpath -ldflags "-s -w" -o $(IMAGES_DIR)/pause ./hack/tools/pause
+	$(call go-build,-trimpath -ldflags "-s -w",$@,./hack/tools/pause)
+
+# One run writes every archive (a grouped target). The busybox archive
+# needs busybox-static, which `deps` installs first.
+$(IMAGE_ARCHIVES) &: $(BIN)/strata $(BIN)/coredns $(IMAGES_DIR)/pause $(IMAGES_SOURCES) | deps
 	$(call step,"Building the image archives into $(IMAGES_DIR)")
 	$(GO) run ./hack/tools/images --out $(IMAGES_DIR) --version $(VERSION) \
 		--strata $(BIN)/strata --pause $(IMAGES_DIR)/pause --busybox $(BUSYBOX) --coredns $(BIN)/coredns
+	@touch $(IMAGE_ARCHIVES)
 
 .PHONY: deps
 deps: ## Install the Debian packages the real kubelet needs when missing: containerd, runc, CNI plugins, iptables, busybox-static (root).
@@ -202,11 +237,9 @@ helm-lint: helm ## Lint the Helm charts in charts/ with bin/helm (--strict).
 ##@ Run
 
 .PHONY: up
-up: deps build images kubectl helm ## Install what is missing, build, and start a one-machine cluster in .data: containerd, the nucleus (port 6443) and the kubelet (`strata up`).
+up: deps build images kubectl helm ## Install what is missing, build what changed, and start (or resume) a one-machine cluster in .data with its layers: containerd, the nucleus (port 6443), the kubelet, the service proxy, then charts/apps and charts/dns as Helm releases (`strata up`).
 	$(call step,"Starting Strata (strata up)")
-	$(BIN)/strata up --data-dir $(DATA_DIR) --secure-port $(SECURE_PORT)
-	$(call step,"Installing the cluster DNS add-on (charts/dns) with helm")
-	$(BIN)/helm upgrade --install dns charts/dns --namespace strata-system --create-namespace --kubeconfig $(CURDIR)/$(DATA_DIR)/admin.kubeconfig
+	$(BIN)/strata up --data-dir $(DATA_DIR) --secure-port $(SECURE_PORT) --charts-dir charts $(UP_FLAGS)
 
 .PHONY: down
 down: ## Stop the cluster of `make up`; its data and containers stay, `make up` resumes it.

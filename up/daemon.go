@@ -20,6 +20,8 @@ type daemon struct {
 	args []string
 	// log and pidFile are under the data directory.
 	log, pidFile string
+	// done is closed when the process this strata up started has exited.
+	done chan struct{}
 }
 
 func newDaemon(dataDir, name string, args ...string) daemon {
@@ -54,7 +56,7 @@ func (d daemon) pid() (int, bool) {
 
 // start runs the daemon unless it already runs; it reports whether it
 // started it.
-func (d daemon) start(binary string) (bool, error) {
+func (d *daemon) start(binary string) (bool, error) {
 	if _, ok := d.pid(); ok {
 		return false, nil
 	}
@@ -69,6 +71,7 @@ func (d daemon) start(binary string) (bool, error) {
 	}
 	defer logFile.Close()
 	fmt.Fprintf(logFile, "\n==> %s: strata %s\n", time.Now().Format(time.RFC3339), strings.Join(d.args, " "))
+	closeInheritedOnExec()
 	cmd := exec.Command(binary, d.args...) //nolint:gosec // strata itself
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -80,12 +83,26 @@ func (d daemon) start(binary string) (bool, error) {
 		return false, err
 	}
 	// Reap it if it dies while `strata up` still runs.
-	go func() { _ = cmd.Wait() }()
+	d.done = make(chan struct{})
+	go func(done chan struct{}) {
+		_ = cmd.Wait()
+		close(done)
+	}(d.done)
 	return true, nil
 }
 
-// exited tells whether a daemon started by this process has died.
+// exited tells whether the daemon has died: the process this strata up
+// started, else the one of the pid file. (Reading the pid file's process
+// right after starting it can catch it in exec, with no command line yet.)
 func (d daemon) exited() bool {
+	if d.done != nil {
+		select {
+		case <-d.done:
+			return true
+		default:
+			return false
+		}
+	}
 	_, ok := d.pid()
 	return !ok
 }
@@ -111,4 +128,21 @@ func (d daemon) stop(timeout time.Duration) (bool, error) {
 	_ = syscall.Kill(pid, syscall.SIGKILL)
 	_ = os.Remove(d.pidFile)
 	return true, nil
+}
+
+// closeInheritedOnExec marks every file descriptor above standard error
+// close-on-exec. Go opens its own files so, but strata up may have
+// inherited others, and the daemons would keep them as long as they run: a
+// lock of `flock LOCK make up` held until `strata down`, or the write end
+// of a pipe whose reader never sees its end.
+func closeInheritedOnExec() {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
+		}
+	}
 }

@@ -1,13 +1,15 @@
 // Package up runs a whole Strata cluster on this machine as background
 // processes sharing one data directory: `strata up` starts (or resumes)
-// containerd, the nucleus and the kubelet, `strata down` stops them and
-// keeps the data, `strata reset` also removes every container and the data.
+// containerd, the nucleus, the kubelet and the service proxy, then installs
+// (or upgrades) the layers above the nucleus as Helm releases from the
+// charts directory; `strata down` stops the processes and keeps the data,
+// `strata reset` also removes every container and the data.
 //
 //	<data-dir>/               the nucleus' data (etcd, pki/, admin.kubeconfig)
 //	<data-dir>/containerd/    Strata's containerd: root, state, socket, CNI config
 //	<data-dir>/kubelet/       the kubelet's pods, certificates and kubeconfig
 //	<data-dir>/pod-logs/      the containers' logs
-//	<data-dir>/logs/*.log     each process's output
+//	<data-dir>/logs/*.log     each process's output; layers.log is Helm's
 //	<data-dir>/run/*.pid      each process's id
 package up
 
@@ -57,6 +59,21 @@ type Options struct {
 	Out io.Writer
 	// Timeout bounds each stage.
 	Timeout time.Duration
+
+	// Layers names the layers to install (see ParseLayers): nil means
+	// every layer, []string{"none"} none.
+	Layers []string
+	// ChartsDir holds a chart per layer, named after it (default: charts,
+	// relative to the working directory, as in the Strata checkout).
+	ChartsDir string
+	// MergeKubeconfig, when not empty, is a kubeconfig file into which the
+	// cluster is merged as the context ContextName (see
+	// DefaultKubeconfigFile); SwitchContext makes it the current context
+	// even when the file has one.
+	MergeKubeconfig string
+	SwitchContext   bool
+
+	layers []Layer
 }
 
 // DefaultSecurePort is the nucleus' port unless told otherwise.
@@ -112,7 +129,14 @@ func (o *Options) complete() error {
 	if o.Timeout == 0 {
 		o.Timeout = 3 * time.Minute
 	}
-	return nil
+	if o.ChartsDir == "" {
+		o.ChartsDir = "charts"
+	}
+	if o.ChartsDir, err = filepath.Abs(o.ChartsDir); err != nil {
+		return err
+	}
+	o.layers, err = ParseLayers(o.Layers)
+	return err
 }
 
 // Kubeconfig is the admin kubeconfig of the cluster in dataDir.
@@ -131,7 +155,10 @@ func (o *Options) daemons() []daemon {
 	return []daemon{
 		newDaemon(o.DataDir, "containerd", ctrdArgs...),
 		newDaemon(o.DataDir, "nucleus", "nucleus", "--data-dir", o.DataDir, "--secure-port", fmt.Sprint(o.SecurePort),
-			"--advertise-address", o.NodeIP),
+			"--advertise-address", o.NodeIP,
+			// The layers' pods keep watching the nucleus while `strata down`
+			// stops it: end their watches at once rather than wait for them.
+			"--shutdown-watch-termination-grace-period", "5s"),
 		newDaemon(o.DataDir, "kubelet", "kubelet",
 			"--nucleus-data-dir", o.DataDir,
 			"--hostname-override", o.NodeName,
@@ -157,6 +184,7 @@ func Up(ctx context.Context, o Options) error {
 	}
 	p := newProgress(o.Out)
 	fmt.Fprintf(o.Out, "Starting Strata in %s\n", o.DataDir)
+	var plans []layerPlan
 	if err := p.stage("Checking the host", func() (string, error) {
 		if err := containerdenv.CheckHost(containerdenv.Config{}); err != nil {
 			return "", fmt.Errorf("%w; install the Debian packages with `make deps` (hack/install-deps.sh) as root", err)
@@ -166,28 +194,43 @@ func Up(ctx context.Context, o Options) error {
 				return "", fmt.Errorf("no %s in %s: build the images with `make images`", image, o.ImagesDir)
 			}
 		}
-		return "containerd, runc, CNI plugins, iptables, images", nil
+		var err error
+		if plans, err = o.planLayers(); err != nil {
+			return "", err
+		}
+		if len(plans) == 0 {
+			return "containerd, runc, CNI plugins, iptables, images", nil
+		}
+		return "containerd, runc, CNI plugins, iptables, images, charts in " + o.ChartsDir, nil
 	}); err != nil {
 		return err
 	}
 	ds := o.daemons()
-	ready := map[string]func(context.Context) error{
-		"containerd": func(ctx context.Context) error {
+	// since is when the daemon was started, zero if it was running.
+	ready := map[string]func(ctx context.Context, since time.Time) error{
+		"containerd": func(ctx context.Context, _ time.Time) error {
 			return waitLog(ctx, ds[0], "containerd is ready")
 		},
-		"nucleus": func(ctx context.Context) error { return o.waitNucleus(ctx, ds[1]) },
-		"kubelet": func(ctx context.Context) error { return o.waitNode(ctx, ds[2]) },
-		"proxy":   func(ctx context.Context) error { return waitLog(ctx, ds[3], "Starting the service proxy") },
+		"nucleus": func(ctx context.Context, _ time.Time) error { return o.waitNucleus(ctx, ds[1]) },
+		"kubelet": func(ctx context.Context, since time.Time) error { return o.waitNode(ctx, ds[2], since) },
+		"proxy": func(ctx context.Context, _ time.Time) error {
+			return waitLog(ctx, ds[3], "Starting the service proxy")
+		},
 	}
-	for _, d := range ds {
+	for i := range ds {
+		d := &ds[i]
 		if err := p.stage("Starting "+d.name, func() (string, error) {
+			since := time.Now()
 			started, err := d.start(o.Binary)
 			if err != nil {
 				return "", err
 			}
+			if !started {
+				since = time.Time{}
+			}
 			sctx, cancel := context.WithTimeout(ctx, o.Timeout)
 			defer cancel()
-			if err := ready[d.name](sctx); err != nil {
+			if err := ready[d.name](sctx, since); err != nil {
 				return "", fmt.Errorf("%s is not ready: %w; see %s", d.name, err, d.log)
 			}
 			if !started {
@@ -198,16 +241,71 @@ func Up(ctx context.Context, o Options) error {
 			return err
 		}
 	}
-	kubeconfig := Kubeconfig(o.DataDir)
-	fmt.Fprintf(o.Out, `
-Strata is up: nucleus https://%s:%d, node %s.
-
-  export KUBECONFIG=%s
-  kubectl get nodes
-
-Logs are in %s; 'strata down --data-dir %s' stops it and keeps the data.
-`, o.NodeIP, o.SecurePort, o.NodeName, kubeconfig, filepath.Join(o.DataDir, "logs"), o.DataDir)
+	if len(plans) > 0 {
+		log, err := o.openLayersLog()
+		if err != nil {
+			return err
+		}
+		defer log.Close()
+		for _, l := range plans {
+			if err := p.stageWithStatus("Installing layer "+l.Name, func(status func(string)) (string, error) {
+				return o.installLayer(ctx, l, log, status)
+			}); err != nil {
+				return err
+			}
+		}
+	}
+	current := ""
+	if o.MergeKubeconfig != "" {
+		if err := p.stage("Merging context "+ContextName+" into "+o.MergeKubeconfig, func() (string, error) {
+			var err error
+			current, err = MergeKubeconfigFile(o.MergeKubeconfig, Kubeconfig(o.DataDir), ContextName, o.SwitchContext)
+			if err != nil {
+				return "", err
+			}
+			return "current context " + current, nil
+		}); err != nil {
+			return err
+		}
+	}
+	fmt.Fprint(o.Out, o.summary(current))
 	return nil
+}
+
+// summary tells how to use the cluster once it is up; current is the
+// current context of the kubeconfig the cluster was merged into, if it was.
+func (o *Options) summary(current string) string {
+	var b strings.Builder
+	var names []string
+	for _, l := range o.layers {
+		names = append(names, l.Name)
+	}
+	layers := "no layers (--layers=" + NoLayers + ")"
+	if len(names) > 0 {
+		layers = "layers " + strings.Join(names, ", ") + " in namespace " + LayersNamespace
+	}
+	fmt.Fprintf(&b, "\nStrata is up: nucleus https://%s:%d, node %s, %s.\n\n", o.NodeIP, o.SecurePort, o.NodeName, layers)
+	kubectl, helm := "kubectl", "helm"
+	switch {
+	case o.MergeKubeconfig != "" && current == ContextName:
+		fmt.Fprintf(&b, "The context %s of %s is the current one:\n\n", ContextName, o.MergeKubeconfig)
+	case o.MergeKubeconfig != "":
+		fmt.Fprintf(&b, "The context %s is in %s (the current one stays %s):\n\n", ContextName, o.MergeKubeconfig, current)
+		kubectl += " --context " + ContextName
+		helm += " --kube-context " + ContextName
+	default:
+		fmt.Fprintf(&b, "  export KUBECONFIG=%s\n", Kubeconfig(o.DataDir))
+	}
+	if bin := filepath.Dir(o.Binary); exists(filepath.Join(bin, "kubectl")) {
+		fmt.Fprintf(&b, "  export PATH=%s:$PATH   # kubectl and helm of `make up`\n", bin)
+	}
+	fmt.Fprintf(&b, "  %s get nodes\n", kubectl)
+	if len(names) > 0 {
+		fmt.Fprintf(&b, "  %s list -A\n", helm)
+	}
+	fmt.Fprintf(&b, "\nLogs are in %s; 'strata down --data-dir %s' stops it and keeps the data, 'strata reset --data-dir %[2]s' removes it.\n",
+		filepath.Join(o.DataDir, "logs"), o.DataDir)
+	return b.String()
 }
 
 // Down stops the processes (kubelet, nucleus, containerd); the data and
@@ -307,7 +405,12 @@ func (o *Options) waitNucleus(ctx context.Context, d daemon) error {
 	})
 }
 
-func (o *Options) waitNode(ctx context.Context, d daemon) error {
+// waitNode waits until the Node is Ready by a heartbeat of the kubelet
+// started at since (any heartbeat if since is zero): on resumed data the
+// Node's Ready condition is the one the previous kubelet left.
+func (o *Options) waitNode(ctx context.Context, d daemon, since time.Time) error {
+	// Conditions carry seconds.
+	since = since.Truncate(time.Second)
 	return poll(ctx, d, func(ctx context.Context) (bool, error) {
 		client, err := o.client()
 		if err != nil {
@@ -319,7 +422,7 @@ func (o *Options) waitNode(ctx context.Context, d daemon) error {
 		}
 		for _, c := range node.Status.Conditions {
 			if c.Type == corev1.NodeReady {
-				return c.Status == corev1.ConditionTrue, nil
+				return c.Status == corev1.ConditionTrue && !c.LastHeartbeatTime.Time.Before(since), nil
 			}
 		}
 		return false, nil

@@ -9,7 +9,9 @@
 // iptables variants when installed), and HTTP and TCP connects through a
 // cluster IP against the same pod's IP, all in network namespaces the
 // phase creates and removes (root and iptables; it skips itself without
-// them). For that phase the benchmark re-executes itself under `ip netns
+// them), and `strata up` of a whole cluster with its layers: its stages
+// cold, resumed and again, and the memory of every process (root and
+// containerd). For the proxy phase the benchmark re-executes itself under `ip netns
 // exec` (proxynode.go). It writes a Markdown report (docs/benchmarks.md by
 // default) and prints progress on stderr.
 //
@@ -52,6 +54,7 @@ type config struct {
 	apps        appsScenario
 	crdDir      string
 	imagesDir   string
+	chartsDir   string
 	// kubeletPods are started one at a time, then in batches of
 	// kubeletBatch.
 	kubeletPods, kubeletBatch int
@@ -103,7 +106,8 @@ func parseFlags() (*config, error) {
 	flag.String("scheduling", "1000/100,5000/1000", "Scheduling scenarios, pods/nodes, comma separated.")
 	flag.String("apps", "1000/100", "Apps scenario: Deployment replicas/simulated nodes.")
 	flag.StringVar(&c.crdDir, "crds", "config/crd/bases", "The CRDs of the apps layer.")
-	flag.StringVar(&c.imagesDir, "images", "bin/images", "The image archives of `make images` (pause.tar, busybox.tar), for the kubelet phase.")
+	flag.StringVar(&c.imagesDir, "images", "bin/images", "The image archives of `make images` (pause.tar, busybox.tar; strata.tar and coredns.tar too for the up phase), for the kubelet and up phases.")
+	flag.StringVar(&c.chartsDir, "charts", "charts", "The layers' Helm charts (apps, dns), for the up phase.")
 	flag.IntVar(&c.kubeletPods, "kubelet-pods", 50, "Pods the kubelet phase starts one at a time, then again in batches of -kubelet-batch (and as many containers directly through CRI).")
 	flag.IntVar(&c.kubeletBatch, "kubelet-batch", 10, "Pods the kubelet phase creates concurrently in each batch.")
 	proxyServices := flag.String("proxy-services", "1000,5000,10000", fmt.Sprintf("Service counts (each with %d endpoints) at which the proxy phase times syncs, comma separated; the largest is also the data path's.", proxyEndpoints))
@@ -111,7 +115,7 @@ func parseFlags() (*config, error) {
 	flag.DurationVar(&c.proxySyncLimit, "proxy-sync-limit", 20*time.Second, "Bounds the proxy phase's syncs: a Service count whose first sync would take longer (predicted from the smaller counts) is skipped on that iptables variant, and full syncs are repeated only as often as fits.")
 	flag.DurationVar(&c.proxyLoad, "proxy-load", 3*time.Second, "How long the proxy phase's data path loads each target (cluster IP, pod IP) per connection mode.")
 	flag.IntVar(&c.proxyClients, "proxy-clients", 4, "Concurrent HTTP clients of the proxy phase's data path cells.")
-	phases := flag.String("phases", "etcd floor,startup,requests,memory,scheduling,apps,kubelet,proxy", "Phases to run, comma separated.")
+	phases := flag.String("phases", "etcd floor,startup,requests,memory,scheduling,apps,kubelet,proxy,up", "Phases to run, comma separated.")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", flag.Args())
@@ -268,6 +272,11 @@ func run(ctx context.Context, c *config) error {
 		{"proxy", func() error {
 			p, err := benchProxy(ctx, c, filepath.Join(root, "proxy"))
 			r.proxy = &p
+			return err
+		}},
+		{"up", func() error {
+			u, err := benchUp(ctx, c, filepath.Join(root, "up"))
+			r.up = &u
 			return err
 		}},
 	}

@@ -30,6 +30,7 @@ type results struct {
 	apps       *appsResult
 	kubelet    *kubeletResult
 	proxy      *proxyResult
+	up         *upResult
 }
 
 // markdown renders the report.
@@ -53,6 +54,7 @@ func (r *results) markdown() string {
 	r.appsSection(&b)
 	r.kubeletSection(&b)
 	r.proxySection(&b)
+	r.upSection(&b)
 	r.errorSection(&b)
 	return b.String()
 }

@@ -240,7 +240,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.started = a.clock.Now()
 	a.record(nodeEvent{corev1.EventTypeNormal, "Starting", "Starting kubelet."})
 	a.checkRuntime(ctx)
-	if err := a.register(ctx); err != nil {
+	created, err := a.register(ctx)
+	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -248,6 +249,15 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	close(a.ready)
 	go a.lease.Run(ctx)
+	if !created {
+		// An adopted Node shows what the previous kubelet last wrote:
+		// report this one's status now, as upstream's first node status
+		// sync does, not one interval later.
+		a.checkRuntime(ctx)
+		if err := a.updateNodeStatus(ctx); err != nil && ctx.Err() == nil {
+			logger.Error(err, "Unable to update node status")
+		}
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -359,8 +369,8 @@ func (a *Agent) initialNode(ctx context.Context) (*corev1.Node, []nodeEvent) {
 }
 
 // register creates the Node or adopts the existing one, retrying with
-// back-off until it succeeds or ctx ends.
-func (a *Agent) register(ctx context.Context) error {
+// back-off until it succeeds or ctx ends. It reports whether it created it.
+func (a *Agent) register(ctx context.Context) (bool, error) {
 	logger := klog.FromContext(ctx)
 	backoff := registerInitialBackoff
 	for {
@@ -377,12 +387,12 @@ func (a *Agent) register(ctx context.Context) error {
 					a.record(e)
 				}
 			}
-			return nil
+			return created, nil
 		}
 		logger.Error(err, "Unable to register node with API server", "retryAfter", backoff)
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return false, ctx.Err()
 		case <-a.clock.After(backoff):
 		}
 		backoff = min(2*backoff, registerMaxBackoff)

@@ -172,7 +172,7 @@ func TestRegisterCreatesTheNode(t *testing.T) {
 	ctx := context.Background()
 	ta.record(nodeEvent{"Normal", "Starting", "Starting kubelet."})
 	ta.checkRuntime(ctx)
-	if err := ta.register(ctx); err != nil {
+	if _, err := ta.register(ctx); err != nil {
 		t.Fatal(err)
 	}
 	n := ta.node(t)
@@ -235,7 +235,7 @@ func TestRegisterAdoptsAnExistingNode(t *testing.T) {
 	}, existing)
 	ctx := context.Background()
 	ta.checkRuntime(ctx)
-	if err := ta.register(ctx); err != nil {
+	if _, err := ta.register(ctx); err != nil {
 		t.Fatal(err)
 	}
 	n := ta.node(t)
@@ -300,7 +300,7 @@ func TestRegisterRetriesWithBackoff(t *testing.T) {
 		return false, nil, nil
 	})
 	done := make(chan error, 1)
-	go func() { done <- ta.register(context.Background()) }()
+	go func() { _, err := ta.register(context.Background()); done <- err }()
 	// 100ms, then 200ms.
 	for _, step := range []time.Duration{100 * time.Millisecond, 200 * time.Millisecond} {
 		waitForWaiters(t, ta.clock)
@@ -332,7 +332,7 @@ func TestStatusIsWrittenOnChangeOrEveryFiveMinutes(t *testing.T) {
 	ta := newTestAgent(t, nil)
 	ctx := context.Background()
 	ta.checkRuntime(ctx)
-	if err := ta.register(ctx); err != nil {
+	if _, err := ta.register(ctx); err != nil {
 		t.Fatal(err)
 	}
 	ta.events()
@@ -436,7 +436,7 @@ func TestStatusKeepsWhatOthersWrote(t *testing.T) {
 	ta := newTestAgent(t, nil)
 	ctx := context.Background()
 	ta.checkRuntime(ctx)
-	if err := ta.register(ctx); err != nil {
+	if _, err := ta.register(ctx); err != nil {
 		t.Fatal(err)
 	}
 	// A network plugin sets its condition; an admin advertises a resource.
@@ -465,7 +465,7 @@ func TestStatusWhenTheRuntimeStopsAnswering(t *testing.T) {
 	ta := newTestAgent(t, nil)
 	ctx := context.Background()
 	ta.checkRuntime(ctx)
-	if err := ta.register(ctx); err != nil {
+	if _, err := ta.register(ctx); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 4; i++ {
@@ -490,7 +490,7 @@ func TestHostIPsAreDetected(t *testing.T) {
 	}
 	ctx := context.Background()
 	ta.checkRuntime(ctx)
-	if err := ta.register(ctx); err != nil {
+	if _, err := ta.register(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]string{"192.0.2.10"}, ta.HostIPs()); diff != "" {
@@ -653,4 +653,41 @@ func eventually(t *testing.T, clk *clocktesting.FakeClock, step time.Duration, c
 func resourceQuantity(s string) *resource.Quantity {
 	q := resource.MustParse(s)
 	return &q
+}
+
+// TestRunReportsAnAdoptedNodeAtOnce restarts a kubelet on a Node the
+// previous one left Ready an hour ago: the new one reports its own status
+// as soon as it registers, before its first status interval, so that a
+// Ready condition with a fresh heartbeat tells it runs.
+func TestRunReportsAnAdoptedNodeAtOnce(t *testing.T) {
+	earlier := metav1.NewTime(t0.Add(-time.Hour))
+	existing := &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: "n1", UID: "uid-1"},
+		Status: corev1.NodeStatus{
+			Conditions: []corev1.NodeCondition{cond(corev1.NodeReady, corev1.ConditionTrue, "KubeletReady", "kubelet is posting ready status", earlier, earlier)},
+		},
+	}
+	ta := newTestAgent(t, nil, existing)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ta.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	// The clock does not move: only the write right after registering can
+	// bring the heartbeat to t0.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := readyCondition(ta.node(t))
+		if got.Status == corev1.ConditionTrue && got.LastHeartbeatTime.Equal(&t0) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the adopted node's Ready condition is still %+v, want a heartbeat at %s", got, t0)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -82,6 +82,12 @@ type Options struct {
 	// KubeletPreferredAddressTypes orders the Node address types used to
 	// reach kubelets.
 	KubeletPreferredAddressTypes []string
+	// ShutdownWatchTerminationGracePeriod is kube-apiserver's flag of that
+	// name: when positive, watches end as soon as shutdown starts and the
+	// server waits at most this long for them to drain. Zero (upstream's
+	// default) leaves them open, and the server waits for their
+	// connections up to the 60s request timeout.
+	ShutdownWatchTerminationGracePeriod time.Duration
 }
 
 // NewOptions returns the defaults.
@@ -125,6 +131,8 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.NodeMonitorGracePeriod, "node-monitor-grace-period", o.NodeMonitorGracePeriod, "How long a node may go without renewing its Lease before its Ready condition becomes Unknown and its pods are evicted after their toleration seconds.")
 	fs.StringSliceVar(&o.ExtraSANs, "tls-san", o.ExtraSANs, "Extra DNS names or IPs for the serving certificate.")
 	fs.StringSliceVar(&o.KubeletPreferredAddressTypes, "kubelet-preferred-address-types", o.KubeletPreferredAddressTypes, "Node address types to reach kubelets by, in order (for logs, exec, attach, port-forward and nodes/proxy).")
+	fs.DurationVar(&o.ShutdownWatchTerminationGracePeriod, "shutdown-watch-termination-grace-period", o.ShutdownWatchTerminationGracePeriod, "When positive, watches end as soon as a shutdown starts and the server waits at most this long for them to drain; "+
+		"zero (the default, as kube-apiserver's) leaves them open, so a shutdown waits for their clients' connections up to the 60s request timeout.")
 	o.Authentication.AddFlags(fs)
 	o.Authorization.AddFlags(fs)
 	o.Admission.AddFlags(fs)
@@ -143,6 +151,9 @@ func (o *Options) Validate() error {
 	}
 	if err := controllers.ValidateSelection(o.Controllers); err != nil {
 		return fmt.Errorf("--controllers: %w", err)
+	}
+	if o.ShutdownWatchTerminationGracePeriod < 0 {
+		return fmt.Errorf("--shutdown-watch-termination-grace-period %s is negative; use 0 to leave watches open on shutdown", o.ShutdownWatchTerminationGracePeriod)
 	}
 	if o.SecurePort < 0 || o.SecurePort > 65535 {
 		return fmt.Errorf("--secure-port %d is not a port", o.SecurePort)
@@ -230,6 +241,7 @@ func (o *Options) Config(ctx context.Context, etcdServers []string) (*server.Con
 	genericConfig.EffectiveVersion = effectiveVersion()
 	genericConfig.FeatureGate = utilfeature.DefaultFeatureGate
 	genericConfig.MergedResourceConfig = resourceConfig()
+	genericConfig.ShutdownWatchTerminationGracePeriod = o.ShutdownWatchTerminationGracePeriod
 	// Watches, proxies and the streams to kubelets outlive the request
 	// timeout and the in-flight limits, as in kube-apiserver.
 	genericConfig.LongRunningFunc = genericfilters.BasicLongRunningRequestCheck(

@@ -13,8 +13,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// TestUpDownResume brings a whole cluster up with `strata up` (containerd,
-// nucleus, kubelet in the background), runs a pod, stops everything with
+// TestUpDownResume brings a whole cluster up with `strata up --layers=none`
+// (containerd, nucleus, kubelet and proxy in the background, no layers:
+// TestMakeUp installs them), runs a pod, stops everything with
 // `strata down`, and checks that `strata up` again resumes the same
 // cluster: the objects are there and the pod's container kept running.
 func TestUpDownResume(t *testing.T) {
@@ -45,7 +46,7 @@ func TestUpDownResume(t *testing.T) {
 		return string(out)
 	}
 	upArgs := append([]string{"up", "--secure-port", fmt.Sprint(port), "--kubelet-port", fmt.Sprint(kubeletPort),
-		"--node-name", "e2e-up", "--images-dir", imagesDir()}, network...)
+		"--node-name", "e2e-up", "--images-dir", imagesDir(), "--layers=none"}, network...)
 	t.Cleanup(func() {
 		out, err := exec.Command(strataBin, append([]string{"reset"}, network...)...).CombinedOutput()
 		if err != nil {
@@ -55,7 +56,10 @@ func TestUpDownResume(t *testing.T) {
 
 	out := strata(t, upArgs...)
 	mustContain(t, out, "✓ Checking the host", "✓ Starting containerd", "✓ Starting nucleus", "✓ Starting kubelet",
-		"export KUBECONFIG="+filepath.Join(dir, "admin.kubeconfig"), "kubectl get nodes")
+		"no layers (--layers=none)", "export KUBECONFIG="+filepath.Join(dir, "admin.kubeconfig"), "kubectl get nodes")
+	if strings.Contains(out, "Installing layer") {
+		t.Errorf("strata up --layers=none installed layers:\n%s", out)
+	}
 	k := kubectl{env: []string{"KUBECONFIG=" + filepath.Join(dir, "admin.kubeconfig")}}
 	mustContain(t, k.run(t, "get", "nodes"), "e2e-up", "Ready")
 

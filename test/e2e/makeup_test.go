@@ -1,0 +1,219 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// makeUpTimeout bounds one make run: the builds are cached in the suite
+// (make test-e2e built everything), so it is mostly `strata up`.
+const makeUpTimeout = 6 * time.Minute
+
+// TestMakeUp runs the README's bring-up command, `make up`, at the
+// repository root, as a person would after cloning: containerd, the
+// nucleus, the kubelet and the proxy in .data (Makefile DATA_DIR), on
+// the bridge strata0 with 10.88.0.0/16 and port 6443, and the layers
+// apps and dns as Helm releases. The node is Ready, helm lists both
+// releases deployed, and a Deployment created with kubectl runs. Then
+// `make down` and `make up` again resume the same cluster: every object is
+// there and every pod runs in the same containers. `make reset` cleans up.
+//
+// It refuses to run over an existing .data (the cluster of an earlier
+// `make up`, which its cleanup would reset) or a busy port 6443.
+func TestMakeUp(t *testing.T) {
+	requireRealNode(t)
+	requireHelm(t)
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dataDir := filepath.Join(root, ".data")
+	if _, err := os.Stat(dataDir); err == nil {
+		t.Fatalf("%s exists: the cluster of an earlier `make up`, which this test would reset; run `make reset` at the repository root first", dataDir)
+	}
+	if l, err := net.Listen("tcp", ":6443"); err != nil {
+		t.Fatalf("port 6443, which `make up` serves the nucleus on, is busy (another `make up`?): %v", err)
+	} else {
+		l.Close()
+	}
+	kubeconfig := filepath.Join(dataDir, "admin.kubeconfig")
+	k := kubectl{env: []string{"KUBECONFIG=" + kubeconfig}}
+	h := func(t *testing.T, args ...string) string {
+		t.Helper()
+		return helmWith(t, kubeconfig, args...)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, log := range []string{"nucleus", "kubelet", "proxy", "containerd", "layers"} {
+				t.Logf("%s.log:\n%s", log, tailFile(filepath.Join(dataDir, "logs", log+".log"), 30))
+			}
+		}
+		if out, err := makeTarget(root, "reset"); err != nil {
+			t.Errorf("make reset: %v\n%s", err, out)
+		}
+	})
+
+	// The README's command.
+	out := mustMake(t, root, "up")
+	mustContain(t, out, "✓ Checking the host", "✓ Starting containerd", "✓ Starting nucleus", "✓ Starting kubelet", "✓ Starting proxy",
+		"✓ Installing layer apps: installed apps", "✓ Installing layer dns: installed dns",
+		"Strata is up", "export KUBECONFIG="+kubeconfig, "kubectl get nodes", "helm list -A")
+
+	nodes := k.run(t, "get", "nodes")
+	mustHaveHeaders(t, nodes, "NAME", "STATUS", "ROLES", "AGE", "VERSION")
+	if lines := strings.Split(strings.TrimSpace(nodes), "\n"); len(lines) != 2 || strings.Fields(lines[1])[1] != "Ready" {
+		t.Fatalf("kubectl get nodes, want one Ready node:\n%s", nodes)
+	}
+	releases := h(t, "list", "-A")
+	for _, name := range []string{"apps", "dns"} {
+		row := rowOf(t, releases, name)
+		if row[1] != layersNamespace || row[2] != "1" || !slices.Contains(row, "deployed") {
+			t.Errorf("helm list -A: release %s is %q, want revision 1 deployed in %s:\n%s", name, row, layersNamespace, releases)
+		}
+	}
+
+	// ── Stories on the cluster of `make up` go here: the getting-started
+	// walk-through, the apps layer's uninstall and install. They run before
+	// the objects below are created and recorded, and leave the cluster
+	// with both layers installed and Ready.
+
+	k.run(t, "create", "configmap", "kept", "--from-literal=a=b")
+	mustContain(t, k.run(t, "create", "deployment", "web", "--image="+busyboxImage, "--replicas=2", "--",
+		"httpd", "-f", "-p", "8080", "-h", "/var/www"), "deployment.apps/web created")
+	mustContain(t, k.run(t, "rollout", "status", "deployment/web", "--timeout=90s"), `deployment "web" successfully rolled out`)
+	before := runningPods(t, k)
+	for _, want := range []string{"default/web-", layersNamespace + "/strata-apps-manager", layersNamespace + "/coredns-"} {
+		if !slices.ContainsFunc(slices.Collect(maps.Keys(before)), func(p string) bool { return strings.HasPrefix(p, want) }) {
+			t.Errorf("no running pod %s* among %v", want, slices.Sorted(maps.Keys(before)))
+		}
+	}
+
+	out = mustMake(t, root, "down")
+	mustContain(t, out, "✓ Stopping proxy", "✓ Stopping kubelet", "✓ Stopping nucleus", "✓ Stopping containerd")
+	if _, _, err := k.try(t, "get", "nodes"); err == nil {
+		t.Fatal("the nucleus still answers after make down")
+	}
+
+	out = mustMake(t, root, "up")
+	if strings.Contains(out, "Building the image archives") {
+		t.Errorf("the second make up rebuilt the image archives, though nothing changed")
+	}
+	mustContain(t, out, "✓ Starting nucleus", "✓ Starting kubelet",
+		"✓ Installing layer apps: apps 0.1.0, revision 2, unchanged", "✓ Installing layer dns: dns 0.1.0, revision 2, unchanged")
+	releases = h(t, "list", "-A")
+	for _, name := range []string{"apps", "dns"} {
+		if row := rowOf(t, releases, name); !slices.Contains(row, "deployed") {
+			t.Errorf("helm list -A after make down and up: release %s is %q, want deployed", name, row)
+		}
+	}
+	mustContain(t, k.run(t, "get", "configmap", "kept", "-o", "jsonpath={.data.a}"), "b")
+	mustContain(t, k.run(t, "rollout", "status", "deployment/web", "--timeout=90s"), `deployment "web" successfully rolled out`)
+	after := runningPods(t, k)
+	for name, b := range before {
+		a, ok := after[name]
+		switch {
+		case !ok:
+			t.Errorf("pod %s is gone after make down and up (running now: %v)", name, slices.Sorted(maps.Keys(after)))
+		case !slices.Equal(a, b):
+			t.Errorf("pod %s runs other containers after make down and up: %v, before %v", name, a, b)
+		}
+	}
+	if len(after) != len(before) {
+		t.Errorf("running pods after make down and up: %v, before %v", slices.Sorted(maps.Keys(after)), slices.Sorted(maps.Keys(before)))
+	}
+}
+
+// runningPods waits until every pod of the cluster runs with all its
+// containers ready, and returns each pod's containers as
+// "name=containerID restarts=N", by namespace/name.
+func runningPods(t *testing.T, k kubectl) map[string][]string {
+	t.Helper()
+	var pods map[string][]string
+	waitUntil(t, "every pod Running and Ready", 2*time.Minute, func() (bool, string) {
+		out, errOut, err := k.try(t, "get", "pods", "-A", "-o", "json")
+		if err != nil {
+			return false, errOut
+		}
+		var list corev1.PodList
+		if err := json.Unmarshal([]byte(out), &list); err != nil {
+			return false, err.Error()
+		}
+		pods = map[string][]string{}
+		for _, p := range list.Items {
+			if p.Status.Phase != corev1.PodRunning || !podReady(&p) {
+				return false, fmt.Sprintf("pod %s/%s is %s", p.Namespace, p.Name, p.Status.Phase)
+			}
+			var containers []string
+			for _, c := range p.Status.ContainerStatuses {
+				containers = append(containers, fmt.Sprintf("%s=%s restarts=%d", c.Name, c.ContainerID, c.RestartCount))
+			}
+			slices.Sort(containers)
+			pods[p.Namespace+"/"+p.Name] = containers
+		}
+		return true, ""
+	})
+	return pods
+}
+
+// makeTarget runs `make target` in dir as a person would: none of the
+// make variables of a make that may run this test (make test-e2e).
+func makeTarget(dir, target string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), makeUpTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "make", target)
+	cmd.Dir = dir
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		switch name {
+		case "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "DATA_DIR", "SECURE_PORT", "UP_FLAGS", "KUBECONFIG":
+			continue
+		}
+		cmd.Env = append(cmd.Env, kv)
+	}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+func mustMake(t *testing.T, dir, target string) string {
+	t.Helper()
+	t.Logf("$ make %s", target)
+	start := time.Now()
+	out, err := makeTarget(dir, target)
+	t.Logf("make %s took %s:\n%s", target, time.Since(start).Round(100*time.Millisecond), out)
+	if err != nil {
+		t.Fatalf("make %s: %v", target, err)
+	}
+	return out
+}
+
+// helmWith runs bin/helm against the cluster of kubeconfig.
+func helmWith(t *testing.T, kubeconfig string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), helmTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, helmBin, args...)
+	// The later KUBECONFIG wins.
+	cmd.Env = append(helm{}.environ(), "KUBECONFIG="+kubeconfig)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	t.Logf("$ helm %s", strings.Join(args, " "))
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("helm %s: %v\n%s%s", strings.Join(args, " "), err, &stdout, &stderr)
+	}
+	return stdout.String()
+}
