@@ -85,10 +85,14 @@ func TestMakeUp(t *testing.T) {
 		}
 	}
 
-	// ── Stories on the cluster of `make up` go here: the getting-started
-	// walk-through, the apps layer's uninstall and install. They run before
-	// the objects below are created and recorded, and leave the cluster
-	// with both layers installed and Ready.
+	// The getting-started walk-through (docs/getting-started.md), from the
+	// host through the node port on the node's address.
+	walkGettingStarted(t, k, nodeIP())
+
+	// The apps layer is a release: uninstalled, its APIs go and the pods its
+	// Deployments made keep running; installed again, the same objects come
+	// back and no pod is replaced.
+	appsLayerUninstallInstall(t, k, h, filepath.Join(root, "charts", "apps"))
 
 	k.run(t, "create", "configmap", "kept", "--from-literal=a=b")
 	mustContain(t, k.run(t, "create", "deployment", "web", "--image="+busyboxImage, "--replicas=2", "--",
@@ -134,6 +138,46 @@ func TestMakeUp(t *testing.T) {
 	if len(after) != len(before) {
 		t.Errorf("running pods after make down and up: %v, before %v", slices.Sorted(maps.Keys(after)), slices.Sorted(maps.Keys(before)))
 	}
+}
+
+// appsLayerUninstallInstall runs `helm uninstall apps` and `helm install
+// apps` (with the values of the release it replaces) on the cluster of k,
+// around a Deployment whose pods must survive both.
+func appsLayerUninstallInstall(t *testing.T, k kubectl, h func(*testing.T, ...string) string, chart string) {
+	t.Helper()
+	mustContain(t, k.run(t, "create", "deployment", "layered", "--image="+busyboxImage, "--replicas=2", "--", "sleep", "3600"),
+		"deployment.apps/layered created")
+	mustContain(t, k.run(t, "rollout", "status", "deployment/layered", "--timeout=90s"), `deployment "layered" successfully rolled out`)
+	pods := func() string {
+		return k.run(t, "get", "pods", "-l", "app=layered", "--sort-by=.metadata.name",
+			"-o", `jsonpath={range .items[*]}{.metadata.name} {.metadata.uid} {.status.phase} {.status.containerStatuses[0].containerID}{"\n"}{end}`)
+	}
+	before := pods()
+	values := filepath.Join(t.TempDir(), "apps-values.yaml")
+	if err := os.WriteFile(values, []byte(h(t, "get", "values", "apps", "-n", layersNamespace, "-o", "yaml")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	mustContain(t, h(t, "uninstall", "apps", "-n", layersNamespace), `release "apps" uninstalled`)
+	if out := k.run(t, "api-resources", "--api-group=apps", "--no-headers"); strings.TrimSpace(out) != "" {
+		t.Errorf("kubectl api-resources --api-group=apps after helm uninstall apps:\n%s", out)
+	}
+	for _, resource := range []string{"deployments", "replicasets"} {
+		mustContain(t, k.runFails(t, "get", resource), `the server doesn't have a resource type "`+resource+`"`)
+	}
+	time.Sleep(5 * time.Second) // time for a garbage collector to act on a mistake
+	if got := pods(); got != before {
+		t.Errorf("pods of deployment layered after helm uninstall apps:\n%s\nwant them unchanged:\n%s", got, before)
+	}
+
+	mustContain(t, h(t, "install", "apps", chart, "-n", layersNamespace, "-f", values, "--wait", "--timeout=3m"), "STATUS: deployed")
+	mustContain(t, k.run(t, "rollout", "status", "deployment/layered", "--timeout=90s"), `deployment "layered" successfully rolled out`)
+	time.Sleep(5 * time.Second) // a few reconciles of the manager
+	if got := pods(); got != before {
+		t.Errorf("pods of deployment layered after helm install apps:\n%s\nwant the same pods:\n%s", got, before)
+	}
+	mustContain(t, k.run(t, "get", "deployment", "layered", "-o", "jsonpath={.status.readyReplicas}/{.status.replicas}"), "2/2")
+	k.run(t, "delete", "deployment", "layered", "--wait", "--timeout=60s")
 }
 
 // runningPods waits until every pod of the cluster runs with all its
