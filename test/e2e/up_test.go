@@ -35,9 +35,29 @@ func TestUpDownResume(t *testing.T) {
 	// Apart from `make up` (10.88.0.0/16 on strata0) and the real node
 	// test (10.89.0.0/16).
 	network := []string{"--data-dir", dir, "--pod-subnet", "10.91.0.0/16", "--bridge", "strata-up"}
+	// The user's kubeconfig, which --merge-kubeconfig writes into: the first
+	// file of $KUBECONFIG, holding another cluster, current.
+	userDir := t.TempDir()
+	userConfig := filepath.Join(userDir, "config")
+	if err := os.WriteFile(userConfig, []byte(`apiVersion: v1
+kind: Config
+clusters:
+- name: prod
+  cluster: {server: "https://prod.example:6443"}
+users:
+- name: prod
+  user: {token: abc}
+contexts:
+- name: prod
+  context: {cluster: prod, user: prod}
+current-context: prod
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	strata := func(t *testing.T, args ...string) string {
 		t.Helper()
 		cmd := exec.Command(strataBin, args...)
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+userConfig+string(os.PathListSeparator)+filepath.Join(userDir, "other"))
 		t.Logf("$ strata %s", strings.Join(args, " "))
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -73,8 +93,18 @@ func TestUpDownResume(t *testing.T) {
 		t.Fatalf("the nucleus still answers after strata down")
 	}
 
-	out = strata(t, upArgs...)
-	mustContain(t, out, "✓ Starting kubelet")
+	out = strata(t, append(upArgs, "--merge-kubeconfig")...)
+	mustContain(t, out, "✓ Starting kubelet", "✓ Merging context strata into "+userConfig,
+		"The context strata is in "+userConfig+" (the current one stays prod)", "kubectl --context strata get nodes")
+	user := kubectl{env: []string{"KUBECONFIG=" + userConfig}}
+	mustContain(t, user.run(t, "--context", "strata", "get", "nodes"), "e2e-up", "Ready")
+	if got := strings.TrimSpace(user.run(t, "config", "current-context")); got != "prod" {
+		t.Errorf("current context after --merge-kubeconfig: %q, want prod (kept)", got)
+	}
+	mustContain(t, user.run(t, "config", "get-contexts", "-o", "name"), "prod", "strata")
+	if _, err := os.Stat(filepath.Join(userDir, "other")); err == nil {
+		t.Errorf("--merge-kubeconfig wrote the second file of $KUBECONFIG too")
+	}
 	mustContain(t, k.run(t, "get", "configmap", "kept", "-o", "jsonpath={.data.a}"), "b")
 	time.Sleep(3 * time.Second) // a few syncs of the resumed kubelet
 	after := waitPodWith(t, k, "sleeper", podRunning)
