@@ -304,7 +304,7 @@ test-kubebuilder: ## Check PROJECT with kubebuilder, and run docs/write-your-own
 .PHONY: test-e2e
 test-e2e: build images kubectl helm ## Run the end-to-end tests: bin/strata, bin/kubectl and bin/helm, driven as a person would, with pods in a real containerd.
 	$(call step,"Running end-to-end tests")
-	STRATA_BIN=$(BIN)/strata KUBECTL_BIN=$(BIN)/kubectl HELM_BIN=$(BIN)/helm STRATA_IMAGES_DIR=$(IMAGES_DIR) STRATA_E2E_CONTAINERD=require $(GO) test $(TEST_FLAGS) -count=1 -timeout 15m -v ./test/e2e/...
+	STRATA_BIN=$(BIN)/strata KUBECTL_BIN=$(BIN)/kubectl HELM_BIN=$(BIN)/helm STRATA_IMAGES_DIR=$(IMAGES_DIR) STRATA_E2E_CONTAINERD=require $(GO) test $(TEST_FLAGS) -count=1 -timeout 25m -v ./test/e2e/...
 
 .PHONY: bench
 bench: images ## Run the benchmarks (hack/bench); the kubelet phase runs containers and the proxy phase network namespaces (root, `make deps`); they skip themselves otherwise.
