@@ -65,6 +65,9 @@ Pod
 {{- else -}}
 .:{{ .Values.ports.dns }} {
     errors
+    {{- if eq .Values.logLevel "queries" }}
+    log
+    {{- end }}
     health :{{ .Values.ports.health }} {
         lameduck 5s
     }
