@@ -98,7 +98,10 @@ func (p *process) waitHealthy(t *testing.T, url string) {
 // uninstalling the layer would.
 func startAppsLayer(t *testing.T, simulatedNodes int) (manager *process, start func() *process) {
 	t.Helper()
-	mustContain(t, run(t, "apply", "--server-side", "-f", "../../config/crd/bases/"),
+	// --force-conflicts: an earlier test may have left the CRDs managed by
+	// helm (the apps chart keeps them on uninstall, possibly upgraded to
+	// another schema); this test wants them exactly as config/crd/bases.
+	mustContain(t, run(t, "apply", "--server-side", "--force-conflicts", "-f", "../../config/crd/bases/"),
 		"customresourcedefinition.apiextensions.k8s.io/deployments.apps serverside-applied",
 		"customresourcedefinition.apiextensions.k8s.io/replicasets.apps serverside-applied")
 	waitEstablished(t, "deployments.apps")
