@@ -187,8 +187,16 @@ func (o *Options) planLayers() ([]layerPlan, error) {
 // installLayer installs or upgrades the layer's release, as `helm upgrade
 // --install --wait` does, and waits until its resources are ready. It
 // returns what it did.
+// helmFieldManager is the field manager of the helm command.
+const helmFieldManager = "helm"
+
 func (o *Options) installLayer(ctx context.Context, l layerPlan, log io.Writer, status func(string)) (string, error) {
 	handler := statusHandler{Handler: slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}), status: status}
+	// The releases are shared with the helm command (`helm upgrade apps …`
+	// after strata up, or strata up after `helm install apps …`): apply as
+	// the same field manager, "helm", or server-side apply reports every
+	// field the other one set as a conflict.
+	kube.ManagedFieldsManager = helmFieldManager
 	cfg := action.NewConfiguration(action.ConfigurationSetLogger(handler))
 	getter := newKubeconfigGetter(Kubeconfig(o.DataDir), LayersNamespace, log)
 	if err := cfg.Init(getter, LayersNamespace, "secret"); err != nil {
