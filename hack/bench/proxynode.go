@@ -87,25 +87,9 @@ func runProxyChild(ctx context.Context, role string) error {
 	case roleServe:
 		return servePod(ctx, os.Getenv(proxyListenEnv))
 	case roleSync:
-		var spec proxySyncSpec
-		if err := json.NewDecoder(os.Stdin).Decode(&spec); err != nil {
-			return fmt.Errorf("reading the spec: %w", err)
-		}
-		r, err := measureSyncs(ctx, spec)
-		if err != nil {
-			return err
-		}
-		return json.NewEncoder(os.Stdout).Encode(r)
+		return serveRole(ctx, measureSyncs)
 	case roleDataPath:
-		var spec proxyDataSpec
-		if err := json.NewDecoder(os.Stdin).Decode(&spec); err != nil {
-			return fmt.Errorf("reading the spec: %w", err)
-		}
-		r, err := measureDataPath(ctx, spec)
-		if err != nil {
-			return err
-		}
-		return json.NewEncoder(os.Stdout).Encode(r)
+		return serveRole(ctx, measureDataPath)
 	default:
 		return fmt.Errorf("unknown role %q", role)
 	}
@@ -775,4 +759,18 @@ func servePod(ctx context.Context, addr string) error {
 		return err
 	}
 	return nil
+}
+
+// serveRole reads a child's spec from stdin, measures, and writes the
+// result to stdout, both as JSON.
+func serveRole[S, R any](ctx context.Context, measure func(context.Context, S) (R, error)) error {
+	var spec S
+	if err := json.NewDecoder(os.Stdin).Decode(&spec); err != nil {
+		return fmt.Errorf("reading the spec: %w", err)
+	}
+	r, err := measure(ctx, spec)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(os.Stdout).Encode(r)
 }
