@@ -2,7 +2,11 @@ package agent
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
@@ -63,9 +67,13 @@ func newComponents(cfg Config, client kubernetes.Interface, runtime cri.Runtime,
 	objects := podenv.NewObjectGetter(client)
 	services := podenv.NewServices(client)
 	c.add("services", func(ctx context.Context) error { services.Run(ctx); return nil })
-	env := &pods.Environment{Objects: objects, ServiceEnv: services.ServiceEnv, NodeName: cfg.NodeName, HostIPs: cfg.NodeIPs}
+	allocatable, err := c.node.Allocatable(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	env := &pods.Environment{Objects: objects, ServiceEnv: services.ServiceEnv, NodeName: cfg.NodeName, HostIPs: cfg.NodeIPs, NodeAllocatable: allocatable}
 
-	vols := volumes.New(volumes.Config{Client: client, PodsDir: cfg.PodsDir(), Recorder: recorder, Env: env})
+	vols := volumes.New(volumes.Config{Client: client, PodsDir: cfg.PodsDir(), Recorder: recorder, Env: env, NodeAllocatable: allocatable})
 	c.add("volumes", func(ctx context.Context) error { vols.Run(ctx); return nil })
 
 	var staticPods *static.Source
@@ -74,6 +82,10 @@ func newComponents(cfg Config, client kubernetes.Interface, runtime cri.Runtime,
 		c.add("static pods", staticPods.Run)
 	}
 
+	keyring, err := newKeyring(cfg.RootDir, objects, recorder)
+	if err != nil {
+		return nil, err
+	}
 	prober := probes.New(probes.Config{
 		Runtime:  runtime,
 		Recorder: recorder,
@@ -87,7 +99,7 @@ func newComponents(cfg Config, client kubernetes.Interface, runtime cri.Runtime,
 		Env:            env,
 		Volumes:        vols,
 		DNS:            &dns.Configurer{ClusterDNS: cfg.ClusterDNS, ClusterDomain: cfg.ClusterDomain, ResolvConf: dns.HostResolvConf(), Recorder: recorder, NodeName: cfg.NodeName},
-		Credentials:    credentials.New(objects),
+		Credentials:    keyring,
 		Hostname:       cfg.Hostname,
 		HostIPs:        cfg.NodeIPs,
 		MemoryCapacity: memoryCapacity(),
@@ -107,6 +119,24 @@ func newComponents(cfg Config, client kubernetes.Interface, runtime cri.Runtime,
 		return c.pods.Run(ctx)
 	})
 	return c, nil
+}
+
+// newKeyring finds pull credentials in the pods' imagePullSecrets, then
+// in the node's own <root-dir>/config.json when there is one (upstream's
+// kubelet reads the same file).
+func newKeyring(rootDir string, objects pods.ObjectGetter, recorder events.EventRecorder) (*credentials.Keyring, error) {
+	keyring := credentials.New(objects)
+	keyring.Recorder = recorder
+	path := filepath.Join(rootDir, "config.json")
+	node, err := credentials.ReadDockerConfigFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("reading the node's registry credentials: %w (fix or remove %s)", err, path)
+	default:
+		keyring.Node = node
+	}
+	return keyring, nil
 }
 
 // memoryCapacity is the machine's memory in bytes (0 when unknown), for

@@ -229,6 +229,19 @@ func (a *Agent) HostIPs() []string {
 	return append([]string(nil), a.hostIPs...)
 }
 
+// Allocatable is what the node offers pods, as its status reports it:
+// the machine's capacity less the system reservation and the hard
+// eviction thresholds. The downward API answers limits a container does
+// not set with it, as upstream.
+func (a *Agent) Allocatable(ctx context.Context) (corev1.ResourceList, error) {
+	machine, err := a.cfg.Machine.ReadMachine(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the machine's resources: %w", err)
+	}
+	capacity := Capacity(machine, a.cfg.MaxPods)
+	return Allocatable(capacity, Reservation(capacity, a.cfg.SystemReserved)), nil
+}
+
 // Run registers the Node, then renews its Lease and reports its status
 // until ctx ends (call it once). Registration is retried with back-off
 // until it succeeds.

@@ -691,3 +691,27 @@ func TestRunReportsAnAdoptedNodeAtOnce(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// The downward API's fallback for unset limits is the allocatable the
+// Node reports.
+func TestAllocatableIsWhatTheNodeReports(t *testing.T) {
+	ta := newTestAgent(t, func(c *Config) {
+		c.SystemReserved = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m")}
+	})
+	ctx := context.Background()
+	ta.checkRuntime(ctx)
+	if _, err := ta.register(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ta.Allocatable(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ta.node(t).Status.Allocatable
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("allocatable (-node +Allocatable):\n%s", diff)
+	}
+	if cpu := got[corev1.ResourceCPU]; cpu.Cmp(ta.node(t).Status.Capacity[corev1.ResourceCPU]) >= 0 {
+		t.Errorf("allocatable cpu %s is not below capacity less the reservation", cpu.String())
+	}
+}
