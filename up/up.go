@@ -142,7 +142,17 @@ func (o *Options) complete() error {
 // Kubeconfig is the admin kubeconfig of the cluster in dataDir.
 func Kubeconfig(dataDir string) string { return filepath.Join(dataDir, "admin.kubeconfig") }
 
-func (o *Options) containerdDir() string { return filepath.Join(o.DataDir, "containerd") }
+func (o *Options) containerdDir() string { return ContainerdDir(o.DataDir) }
+
+// ContainerdDir is the data dir of the containerd of the cluster in
+// dataDir.
+func ContainerdDir(dataDir string) string { return filepath.Join(dataDir, "containerd") }
+
+// ContainerdSocket is the socket of the containerd of the cluster in
+// dataDir (`ctr --address`; the kubelet's endpoint is unix:// and it).
+func ContainerdSocket(dataDir string) string {
+	return containerdenv.LayoutOf(containerdenv.Config{DataDir: ContainerdDir(dataDir)}).Socket
+}
 
 // daemons are the cluster's processes, in start order.
 func (o *Options) daemons() []daemon {
@@ -162,7 +172,7 @@ func (o *Options) daemons() []daemon {
 		newDaemon(o.DataDir, "kubelet", "kubelet",
 			"--nucleus-data-dir", o.DataDir,
 			"--hostname-override", o.NodeName,
-			"--container-runtime-endpoint", containerdenv.LayoutOf(containerdenv.Config{DataDir: o.containerdDir()}).Endpoint(),
+			"--container-runtime-endpoint", "unix://"+ContainerdSocket(o.DataDir),
 			"--root-dir", filepath.Join(o.DataDir, "kubelet"),
 			"--pod-logs-dir", filepath.Join(o.DataDir, "pod-logs"),
 			"--pod-cidr", o.PodSubnet,

@@ -89,6 +89,10 @@ func TestMakeUp(t *testing.T) {
 	// host through the node port on the node's address.
 	walkGettingStarted(t, k, nodeIP())
 
+	// docs/images.md: a user's own image, packed without Docker and
+	// imported with `strata images import`, runs without a registry.
+	runOwnImage(t, k, root, dataDir)
+
 	// The apps layer is a release: uninstalled, its APIs go and the pods its
 	// Deployments made keep running; installed again, the same objects come
 	// back and no pod is replaced.
@@ -178,6 +182,46 @@ func appsLayerUninstallInstall(t *testing.T, k kubectl, h func(*testing.T, ...st
 	}
 	mustContain(t, k.run(t, "get", "deployment", "layered", "-o", "jsonpath={.status.readyReplicas}/{.status.replicas}"), "2/2")
 	k.run(t, "delete", "deployment", "layered", "--wait", "--timeout=60s")
+}
+
+// runOwnImage packs a directory holding a static busybox into
+// strata.local/own:1 with hack/tools/images, imports it into the cluster in
+// dataDir with `strata images import`, and runs a pod of it.
+func runOwnImage(t *testing.T, k kubectl, root, dataDir string) {
+	t.Helper()
+	rootfs := filepath.Join(t.TempDir(), "rootfs")
+	if err := os.MkdirAll(filepath.Join(rootfs, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	busybox, err := os.ReadFile("/bin/busybox")
+	if err != nil {
+		t.Fatalf("the static busybox of busybox-static: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(rootfs, "bin", "busybox"), busybox, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	pack := exec.Command("go", "run", "./hack/tools/images", "--out", out, "--dir", rootfs, "--ref", "strata.local/own:1",
+		"--entrypoint", "/bin/busybox", "--cmd", "echo", "--cmd", "hello from my own image")
+	pack.Dir = root
+	if b, err := pack.CombinedOutput(); err != nil {
+		t.Fatalf("go run ./hack/tools/images: %v\n%s", err, b)
+	}
+	archive := filepath.Join(out, "own.tar")
+	imp := exec.Command(strataBin, "images", "import", "--data-dir", dataDir, archive)
+	b, err := imp.CombinedOutput()
+	if err != nil {
+		t.Fatalf("strata images import: %v\n%s", err, b)
+	}
+	mustContain(t, string(b), "imported strata.local/own:1")
+
+	k.run(t, "run", "own", "--image=strata.local/own:1", "--restart=Never")
+	waitUntil(t, "pod own Succeeded", 90*time.Second, func() (bool, string) {
+		phase := k.run(t, "get", "pod", "own", "-o", "jsonpath={.status.phase}")
+		return phase == "Succeeded", "phase " + phase
+	})
+	mustContain(t, k.run(t, "logs", "own"), "hello from my own image")
+	k.run(t, "delete", "pod", "own", "--wait", "--timeout=60s")
 }
 
 // runningPods waits until every pod of the cluster runs with all its

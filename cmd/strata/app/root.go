@@ -18,7 +18,7 @@ func NewRootCommand() *cobra.Command {
 		SilenceErrors: false,
 	}
 	root.AddCommand(newUpCommands()...)
-	root.AddCommand(newNucleusCommand(), newControllerManagerCommand(), newManagerCommand(), newSchedulerCommand(), newKubeletCommand(), newProxyCommand(), newContainerdCommand(), newVersionCommand(), newKubeconfigCommand(), newCRDsCommand())
+	root.AddCommand(newNucleusCommand(), newControllerManagerCommand(), newManagerCommand(), newSchedulerCommand(), newKubeletCommand(), newProxyCommand(), newContainerdCommand(), newVersionCommand(), newKubeconfigCommand(), newCRDsCommand(), newImagesCommand())
 	return root
 }
 
