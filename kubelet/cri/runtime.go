@@ -69,4 +69,6 @@ type ImageService interface {
 	// ImageStatus reports an image; the response's Image is nil when the
 	// image is not present.
 	ImageStatus(ctx context.Context, image *runtimeapi.ImageSpec, verbose bool) (*runtimeapi.ImageStatusResponse, error)
+	// ListImages lists the images present (filter nil for all).
+	ListImages(ctx context.Context, filter *runtimeapi.ImageFilter) ([]*runtimeapi.Image, error)
 }

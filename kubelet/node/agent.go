@@ -45,8 +45,10 @@ import (
 
 // Defaults, as upstream's kubelet.
 const (
-	DefaultPort                  = 10250
-	DefaultMaxPods               = 110
+	DefaultPort    = 10250
+	DefaultMaxPods = 110
+	// DefaultMaxImages is upstream's nodeStatusMaxImages.
+	DefaultMaxImages             = 50
 	DefaultStatusUpdateFrequency = 10 * time.Second
 	// StatusReportFrequency is how often an unchanged status is written
 	// (upstream's nodeStatusReportFrequency).
@@ -97,6 +99,12 @@ type Config struct {
 	// Runtime is the container runtime: Version makes
 	// containerRuntimeVersion, Status the Ready condition (required).
 	Runtime cri.RuntimeService
+	// Images lists the images on the node for status.images (none
+	// reported when nil).
+	Images cri.ImageService
+	// MaxImages is how many images status.images reports, largest first
+	// (upstream's nodeStatusMaxImages, 50; -1 for all).
+	MaxImages int
 	// RootDir is the kubelet's root directory, whose filesystem is the
 	// ephemeral storage (DefaultRootDir).
 	RootDir string
@@ -180,6 +188,9 @@ func New(cfg Config) (*Agent, error) {
 	}
 	if cfg.StatusUpdateFrequency <= 0 {
 		cfg.StatusUpdateFrequency = DefaultStatusUpdateFrequency
+	}
+	if cfg.MaxImages == 0 {
+		cfg.MaxImages = DefaultMaxImages
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.RealClock{}
@@ -343,10 +354,22 @@ func (a *Agent) observe(ctx context.Context) statusInputs {
 		}
 		a.mu.Unlock()
 	}
+	var images []corev1.ContainerImage
+	if a.cfg.Images != nil {
+		lctx, cancel := context.WithTimeout(ctx, runtimeCallTimeout)
+		list, err := a.cfg.Images.ListImages(lctx, nil)
+		cancel()
+		if err != nil {
+			logger.Error(err, "Listing the node's images")
+		} else {
+			images = NodeImages(list, a.cfg.MaxImages)
+		}
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.hostIPs = ips
 	return statusInputs{
+		images:         images,
 		machine:        machine,
 		addresses:      Addresses(ips, a.cfg.Hostname),
 		runtime:        a.runtime,

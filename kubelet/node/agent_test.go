@@ -74,6 +74,7 @@ func newTestAgent(t *testing.T, mutate func(*Config), objects ...runtime.Object)
 		Clock:          ta.clock,
 		Recorder:       ta.recorder,
 		Machine:        ta.machine,
+		Images:         ta.runtime,
 	}
 	if mutate != nil {
 		mutate(&cfg)
@@ -215,6 +216,20 @@ func TestRegisterCreatesTheNode(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"10.0.0.5"}, ta.HostIPs()); diff != "" {
 		t.Errorf("host IPs (-want +got):\n%s", diff)
+	}
+}
+
+func TestStatusReportsTheNodesImages(t *testing.T) {
+	ta := newTestAgent(t, nil)
+	ctx := context.Background()
+	ta.runtime.AddImage("strata.local/busybox:1.35.0")
+	ta.checkRuntime(ctx)
+	if _, err := ta.register(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := []corev1.ContainerImage{{Names: []string{"strata.local/busybox:1.35.0"}, SizeBytes: 1 << 20}}
+	if diff := cmp.Diff(want, ta.node(t).Status.Images); diff != "" {
+		t.Errorf("status.images (-want +got):\n%s", diff)
 	}
 }
 

@@ -24,6 +24,9 @@ type statusInputs struct {
 	port           int32
 	kubeletVersion string
 	now            time.Time
+	// images is status.images; nil leaves it as it is (the runtime did
+	// not answer).
+	images []corev1.ContainerImage
 }
 
 // nodeEvent is an event about the Node to record.
@@ -79,6 +82,10 @@ func setNodeStatus(node *corev1.Node, in statusInputs) []nodeEvent {
 	st.RuntimeHandlers = in.runtime.handlers
 	if in.runtime.features != nil {
 		st.Features = in.runtime.features
+	}
+
+	if in.images != nil {
+		st.Images = in.images
 	}
 
 	// Conditions.

@@ -653,6 +653,26 @@ func (r *Runtime) ImageStatus(ctx context.Context, image *runtimeapi.ImageSpec, 
 	return &runtimeapi.ImageStatusResponse{}, nil
 }
 
+// ListImages implements cri.ImageService: each image once, by ID (the
+// filter is ignored).
+func (r *Runtime) ListImages(ctx context.Context, filter *runtimeapi.ImageFilter) ([]*runtimeapi.Image, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.injectedLocked("ListImages"); err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []*runtimeapi.Image
+	for _, img := range r.images {
+		if !seen[img.Id] {
+			seen[img.Id] = true
+			out = append(out, clone(img))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Id < out[j].Id })
+	return out, nil
+}
+
 // --- helpers ---
 
 func (r *Runtime) logf(format string, args ...any) {
