@@ -58,7 +58,7 @@ func (c *objectCache) GetConfigMap(ctx context.Context, namespace, name string) 
 	}
 	cm, err := c.client.CoreV1().ConfigMaps(namespace).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
-		return nil, err
+		return nil, pods.NotFound(err, "configmap", name)
 	}
 	c.store(key, cm)
 	return cm, nil
@@ -72,7 +72,7 @@ func (c *objectCache) GetSecret(ctx context.Context, namespace, name string) (*c
 	}
 	s, err := c.client.CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
-		return nil, err
+		return nil, pods.NotFound(err, "secret", name)
 	}
 	c.store(key, s)
 	return s, nil

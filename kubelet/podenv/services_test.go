@@ -116,11 +116,15 @@ func TestObjectGetterCaches(t *testing.T) {
 	// Missing objects are not cached.
 	gets = 0
 	for range 2 {
-		if _, err := objects.GetSecret(ctx, "ns", "absent"); err == nil {
-			t.Fatal("no error for a missing Secret")
+		_, err := objects.GetSecret(ctx, "ns", "absent")
+		if want := `secret "absent" not found`; err == nil || err.Error() != want {
+			t.Fatalf("GetSecret of a missing Secret: %v, want %q, as upstream's kubelet says", err, want)
 		}
 	}
-	if gets != 2 {
-		t.Errorf("%d GETs of a missing Secret, want 2", gets)
+	if _, err := objects.GetConfigMap(ctx, "ns", "absent"); err == nil || err.Error() != `configmap "absent" not found` {
+		t.Errorf("GetConfigMap of a missing ConfigMap: %v", err)
+	}
+	if gets != 3 {
+		t.Errorf("%d GETs (a missing Secret twice, a missing ConfigMap once), want 3: misses are not cached", gets)
 	}
 }

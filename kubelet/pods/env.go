@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // EnvSource resolves a container's environment: its env and envFrom, with
@@ -25,10 +26,23 @@ type EnvVar struct {
 }
 
 // ObjectGetter reads the ConfigMaps and Secrets that environments refer
-// to (a lister, a cache or a client).
+// to (a lister, a cache or a client). A missing object is an error worded
+// as upstream's kubelet words it (see NotFound).
 type ObjectGetter interface {
 	GetConfigMap(ctx context.Context, namespace, name string) (*corev1.ConfigMap, error)
 	GetSecret(ctx context.Context, namespace, name string) (*corev1.Secret, error)
+}
+
+// NotFound words a NotFound error from the API as upstream's kubelet
+// does, whose object managers name the resource in the singular
+// (`configmap "app" not found`, `secret "db" not found`): the message users
+// see in events and container statuses. Other errors are returned as they
+// are.
+func NotFound(err error, resource, name string) error {
+	if apierrors.IsNotFound(err) {
+		return apierrors.NewNotFound(schema.GroupResource{Resource: resource}, name)
+	}
+	return err
 }
 
 // Environment is the EnvSource of upstream's makeEnvironmentVariables:

@@ -140,13 +140,13 @@ func TestEnvironmentErrors(t *testing.T) {
 		env:  &Environment{Objects: objs},
 		c: corev1.Container{EnvFrom: []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{
 			LocalObjectReference: corev1.LocalObjectReference{Name: "absent"}}}}},
-		want: `configmaps "absent" not found`,
+		want: `configmap "absent" not found`,
 	}, {
 		name: "missing key",
 		env:  &Environment{Objects: objs},
 		c: corev1.Container{Env: []corev1.EnvVar{{Name: "X", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
 			LocalObjectReference: corev1.LocalObjectReference{Name: "creds"}, Key: "k"}}}}},
-		want: `secrets "creds" not found`,
+		want: `secret "creds" not found`,
 	}, {
 		name: "no way to read objects",
 		env:  &Environment{},

@@ -738,14 +738,14 @@ func (o objects) GetConfigMap(ctx context.Context, namespace, name string) (*cor
 	if cm, ok := o.configMaps[name]; ok {
 		return cm, nil
 	}
-	return nil, apierrors.NewNotFound(schema.GroupResource{Resource: "configmaps"}, name)
+	return nil, NotFound(apierrors.NewNotFound(schema.GroupResource{Resource: "configmaps"}, name), "configmap", name)
 }
 
 func (o objects) GetSecret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
 	if s, ok := o.secrets[name]; ok {
 		return s, nil
 	}
-	return nil, apierrors.NewNotFound(schema.GroupResource{Resource: "secrets"}, name)
+	return nil, NotFound(apierrors.NewNotFound(schema.GroupResource{Resource: "secrets"}, name), "secret", name)
 }
 
 func TestWorkerDeletedBeforeItRan(t *testing.T) {

@@ -5,10 +5,10 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/strata-dev/strata/kubelet/pods"
 )
 
 // objects reads the ConfigMaps and Secrets volumes show, each once per
@@ -42,9 +42,7 @@ func (o *objects) configMap(ctx context.Context, namespace, name string) (*corev
 		return nil, fmt.Errorf("cannot get configmap %s/%s: no client", namespace, name)
 	}
 	cm, err := o.client.CoreV1().ConfigMaps(namespace).Get(ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		err = apierrors.NewNotFound(schema.GroupResource{Resource: "configmap"}, name)
-	}
+	err = pods.NotFound(err, "configmap", name)
 	o.configMaps[key] = result[*corev1.ConfigMap]{cm, err}
 	return cm, err
 }
@@ -58,9 +56,7 @@ func (o *objects) secret(ctx context.Context, namespace, name string) (*corev1.S
 		return nil, fmt.Errorf("cannot get secret %s/%s: no client", namespace, name)
 	}
 	s, err := o.client.CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		err = apierrors.NewNotFound(schema.GroupResource{Resource: "secret"}, name)
-	}
+	err = pods.NotFound(err, "secret", name)
 	o.secrets[key] = result[*corev1.Secret]{s, err}
 	return s, err
 }

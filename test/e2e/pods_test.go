@@ -146,6 +146,9 @@ func TestPodsOnARealNode(t *testing.T) {
 		})
 	})
 
+	t.Run("init containers in order, and every kind of environment variable", func(t *testing.T) { initContainersAndEnvironmentStory(t, ns) })
+	t.Run("a missing ConfigMap and an image that cannot be pulled", func(t *testing.T) { configErrorAndImagePullStory(t, ns) })
+
 	t.Run("a memory hog is OOMKilled", func(t *testing.T) {
 		applyManifest(t, ns, podManifest("hog", `
   restartPolicy: Never

@@ -1,0 +1,171 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+)
+
+// These stories run inside TestPodsOnARealNode: what a pod's spec asks of
+// the kubelet, on a real containerd.
+
+// initContainersAndEnvironmentStory: init containers run in order before
+// the app container, which sees every kind of environment variable a pod
+// may declare, including the Service variables of its namespace and its
+// memory limit, which it does not set (the node's allocatable, as
+// upstream).
+func initContainersAndEnvironmentStory(t *testing.T, ns string) {
+	run(t, "create", "configmap", "-n", ns, "env-settings", "--from-literal=color=blue", "--from-literal=size=L")
+	run(t, "create", "secret", "generic", "-n", ns, "env-creds", "--from-literal=password=s3cret")
+	run(t, "create", "service", "clusterip", "backend", "-n", ns, "--tcp=8080:80")
+	applyManifest(t, ns, podManifest("envs", `
+  initContainers:
+  - name: first
+    image: `+busyboxImage+`
+    command: ["sh", "-c", "echo first >> /work/order"]
+    volumeMounts: [{name: work, mountPath: /work}]
+  - name: second
+    image: `+busyboxImage+`
+    command: ["sh", "-c", "echo second >> /work/order"]
+    volumeMounts: [{name: work, mountPath: /work}]
+  containers:
+  - name: app
+    image: `+busyboxImage+`
+    command: ["sh", "-c", "echo app >> /work/order; env > /work/env; exec sleep 3600"]
+    resources:
+      requests: {cpu: 250m}
+    env:
+    - {name: LITERAL, value: plain}
+    - {name: EXPANDED, value: "$(LITERAL)-expanded"}
+    - name: COLOR
+      valueFrom: {configMapKeyRef: {name: env-settings, key: color}}
+    - name: PASSWORD
+      valueFrom: {secretKeyRef: {name: env-creds, key: password}}
+    - name: POD_NAME
+      valueFrom: {fieldRef: {fieldPath: metadata.name}}
+    - name: POD_IP
+      valueFrom: {fieldRef: {fieldPath: status.podIP}}
+    - name: NODE_NAME
+      valueFrom: {fieldRef: {fieldPath: spec.nodeName}}
+    - name: CPU_REQUEST_MILLIS
+      valueFrom: {resourceFieldRef: {resource: requests.cpu, divisor: 1m}}
+    - name: MEMORY_LIMIT
+      valueFrom: {resourceFieldRef: {resource: limits.memory}}
+    envFrom:
+    - prefix: CFG_
+      configMapRef: {name: env-settings}
+    volumeMounts: [{name: work, mountPath: /work}]
+  volumes:
+  - name: work
+    emptyDir: {}`))
+	pod := waitPod(t, ns, "envs", "Running", 90*time.Second, podRunning)
+
+	mustContain(t, run(t, "exec", "-n", ns, "envs", "--", "cat", "/work/order"), "first\nsecond\napp\n")
+	for _, s := range pod.Status.InitContainerStatuses {
+		if term := s.State.Terminated; term == nil || term.Reason != "Completed" || term.ExitCode != 0 {
+			t.Errorf("init container %s: state %+v, want terminated, Completed, exit code 0", s.Name, s.State)
+		}
+	}
+	if c := podCondition(pod, corev1.PodInitialized); c.Status != corev1.ConditionTrue {
+		t.Errorf("condition Initialized = %+v, want True", c)
+	}
+
+	env := map[string]string{}
+	for _, line := range strings.Split(run(t, "exec", "-n", ns, "envs", "--", "cat", "/work/env"), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			env[k] = v
+		}
+	}
+	backendIP := run(t, "get", "service", "-n", ns, "backend", "-o", "jsonpath={.spec.clusterIP}")
+	want := map[string]string{
+		"LITERAL":                    "plain",
+		"EXPANDED":                   "plain-expanded",
+		"COLOR":                      "blue",
+		"PASSWORD":                   "s3cret",
+		"POD_NAME":                   "envs",
+		"POD_IP":                     pod.Status.PodIP,
+		"NODE_NAME":                  realNodeName,
+		"CPU_REQUEST_MILLIS":         "250",
+		"CFG_color":                  "blue",
+		"CFG_size":                   "L",
+		"BACKEND_SERVICE_HOST":       backendIP,
+		"BACKEND_SERVICE_PORT":       "8080",
+		"BACKEND_PORT":               "tcp://" + backendIP + ":8080",
+		"BACKEND_PORT_8080_TCP":      "tcp://" + backendIP + ":8080",
+		"KUBERNETES_SERVICE_PORT":    "443",
+		"KUBERNETES_SERVICE_HOST":    run(t, "get", "service", "-n", "default", "kubernetes", "-o", "jsonpath={.spec.clusterIP}"),
+		"BACKEND_PORT_8080_TCP_PORT": "8080",
+	}
+	for k, v := range want {
+		if env[k] != v {
+			t.Errorf("the container's $%s = %q, want %q", k, env[k], v)
+		}
+	}
+	allocatable := resource.MustParse(run(t, "get", "node", realNodeName, "-o", "jsonpath={.status.allocatable.memory}"))
+	if got, want := env["MEMORY_LIMIT"], allocatable.String(); got == "" || got == "0" || !quantityEqual(got, allocatable) {
+		t.Errorf("$MEMORY_LIMIT of a container without a memory limit = %q, want the node's allocatable memory %s in bytes", got, want)
+	}
+}
+
+func quantityEqual(bytes string, q resource.Quantity) bool {
+	got, err := resource.ParseQuantity(bytes)
+	return err == nil && got.Cmp(q) == 0
+}
+
+func podCondition(pod *corev1.Pod, kind corev1.PodConditionType) corev1.PodCondition {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == kind {
+			return c
+		}
+	}
+	return corev1.PodCondition{}
+}
+
+// configErrorAndImagePullStory: a container whose environment names a
+// missing ConfigMap waits in CreateContainerConfigError until the
+// ConfigMap exists, then starts; an image that cannot be pulled (from a
+// closed port on loopback: no traffic leaves the machine) goes from
+// ErrImagePull to ImagePullBackOff.
+func configErrorAndImagePullStory(t *testing.T, ns string) {
+	applyManifest(t, ns, podManifest("needs-config", `
+  containers:
+  - name: app
+    image: `+busyboxImage+`
+    command: ["sleep", "3600"]
+    env:
+    - name: MODE
+      valueFrom: {configMapKeyRef: {name: late-settings, key: mode}}`))
+	pod := waitPod(t, ns, "needs-config", "waiting in CreateContainerConfigError", 60*time.Second, func(p *corev1.Pod) bool {
+		return waitingReason(p) == "CreateContainerConfigError"
+	})
+	if msg := pod.Status.ContainerStatuses[0].State.Waiting.Message; !strings.Contains(msg, `configmap "late-settings" not found`) {
+		t.Errorf("waiting message %q, want it to say the ConfigMap is not found", msg)
+	}
+	if pod.Status.Phase != corev1.PodPending {
+		t.Errorf("phase %s, want Pending", pod.Status.Phase)
+	}
+	run(t, "create", "configmap", "-n", ns, "late-settings", "--from-literal=mode=late")
+	waitPod(t, ns, "needs-config", "Running once the ConfigMap exists", 90*time.Second, podRunning)
+	mustContain(t, run(t, "exec", "-n", ns, "needs-config", "--", "sh", "-c", "echo $MODE"), "late")
+
+	applyManifest(t, ns, podManifest("no-image", `
+  containers:
+  - name: app
+    image: 127.0.0.1:1/nothing:1`))
+	waitPod(t, ns, "no-image", "waiting in ImagePullBackOff", 90*time.Second, func(p *corev1.Pod) bool {
+		return waitingReason(p) == "ImagePullBackOff"
+	})
+	describe := run(t, "describe", "pod", "-n", ns, "no-image")
+	mustContain(t, describe, `Failed to pull image "127.0.0.1:1/nothing:1"`, "Error: ErrImagePull", `Back-off pulling image "127.0.0.1:1/nothing:1"`, "Error: ImagePullBackOff")
+	run(t, "delete", "pod", "-n", ns, "no-image", "needs-config", "--wait=false")
+}
+
+func waitingReason(p *corev1.Pod) string {
+	if len(p.Status.ContainerStatuses) == 0 || p.Status.ContainerStatuses[0].State.Waiting == nil {
+		return ""
+	}
+	return p.Status.ContainerStatuses[0].State.Waiting.Reason
+}
