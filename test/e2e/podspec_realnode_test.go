@@ -169,3 +169,61 @@ func waitingReason(p *corev1.Pod) string {
 	}
 	return p.Status.ContainerStatuses[0].State.Waiting.Reason
 }
+
+// probesAndPostStartStory: an exec startup probe holds the other probes
+// back, a tcpSocket readiness probe then makes the pod Ready, an exec
+// liveness probe restarts the container, whose new start waits for its
+// startup probe again; a postStart hook runs in the container.
+func probesAndPostStartStory(t *testing.T, ns string) {
+	applyManifest(t, ns, podManifest("probed", `
+  containers:
+  - name: app
+    image: `+busyboxImage+`
+    command: ["httpd", "-f", "-p", "8080", "-h", "/tmp"]
+    lifecycle:
+      postStart:
+        exec: {command: ["sh", "-c", "echo hooked > /tmp/poststart"]}
+    startupProbe:
+      exec: {command: ["test", "-f", "/tmp/started"]}
+      periodSeconds: 1
+      failureThreshold: 300
+    readinessProbe:
+      tcpSocket: {port: 8080}
+      periodSeconds: 1
+    livenessProbe:
+      exec: {command: ["sh", "-c", "test ! -e /tmp/die"]}
+      periodSeconds: 1
+      failureThreshold: 1`))
+	started := func(p *corev1.Pod) bool {
+		return len(p.Status.ContainerStatuses) == 1 && p.Status.ContainerStatuses[0].Started != nil && *p.Status.ContainerStatuses[0].Started
+	}
+	notStartedYet := func(what string) {
+		t.Helper()
+		time.Sleep(3 * time.Second) // a few periods of the probes
+		if pod := getPod(t, ns, "probed"); started(pod) || podReady(pod) {
+			t.Fatalf("%s: started=%v ready=%v before the startup probe can pass", what, started(pod), podReady(pod))
+		}
+	}
+	waitPod(t, ns, "probed", "Running", 60*time.Second, podRunning)
+	notStartedYet("first start")
+	mustContain(t, run(t, "exec", "-n", ns, "probed", "--", "cat", "/tmp/poststart"), "hooked")
+
+	run(t, "exec", "-n", ns, "probed", "--", "touch", "/tmp/started")
+	pod := waitPod(t, ns, "probed", "started and Ready", 30*time.Second, func(p *corev1.Pod) bool { return started(p) && podReady(p) })
+	firstID := pod.Status.ContainerStatuses[0].ContainerID
+
+	run(t, "exec", "-n", ns, "probed", "--", "touch", "/tmp/die")
+	pod = waitPod(t, ns, "probed", "restarted by its exec liveness probe", 60*time.Second, func(p *corev1.Pod) bool {
+		return p.Status.ContainerStatuses[0].RestartCount >= 1
+	})
+	if id := pod.Status.ContainerStatuses[0].ContainerID; id == firstID {
+		t.Errorf("container ID %s unchanged after the liveness restart", id)
+	}
+	mustContain(t, run(t, "get", "events", "-n", ns, "--field-selector", "involvedObject.name=probed"),
+		"Container app failed liveness probe, will be restarted")
+	// The new container has a fresh /tmp: its startup probe fails again.
+	notStartedYet("after the restart")
+	run(t, "exec", "-n", ns, "probed", "--", "touch", "/tmp/started")
+	waitPod(t, ns, "probed", "started and Ready again", 30*time.Second, func(p *corev1.Pod) bool { return started(p) && podReady(p) })
+	run(t, "delete", "pod", "-n", ns, "probed", "--wait=false")
+}
