@@ -524,6 +524,59 @@ func TestWorkerImagePullPolicy(t *testing.T) {
 	}
 }
 
+// stubCredentials are the pull credentials of every image.
+type stubCredentials []*runtimeapi.AuthConfig
+
+func (s stubCredentials) PullCredentials(context.Context, *corev1.Pod, string) ([]*runtimeapi.AuthConfig, error) {
+	return s, nil
+}
+
+// A pull tries the pod's credentials in turn, as upstream, until one is
+// accepted; when none is, the container waits in ErrImagePull.
+func TestWorkerPullsWithEachCredential(t *testing.T) {
+	tests := []struct {
+		name    string
+		creds   stubCredentials
+		pulls   []string
+		waiting string
+	}{{
+		name:  "the second credential is accepted",
+		creds: stubCredentials{{Username: "stale"}, {Username: "robot"}},
+		pulls: []string{"PullImage registry.example.com/app:1 user=stale", "PullImage registry.example.com/app:1 user=robot"},
+	}, {
+		name:    "none is accepted",
+		creds:   stubCredentials{{Username: "stale"}},
+		pulls:   []string{"PullImage registry.example.com/app:1 user=stale"},
+		waiting: "app: waiting(ErrImagePull: ",
+	}, {
+		name:    "anonymous",
+		pulls:   []string{"PullImage registry.example.com/app:1"},
+		waiting: "app: waiting(ErrImagePull: ",
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newTestEnv(t)
+			e.runtime.RequirePullUser("registry.example.com/app:1", "robot")
+			pod := makePod("web").Containers("app").Edit("app", func(c *corev1.Container) { c.Image = "registry.example.com/app:1" }).Obj()
+			e.cfg.Credentials = tt.creds
+			res := e.sync(e.worker(pod), pod)
+			var pulls []string
+			for _, c := range e.calls() {
+				if strings.HasPrefix(c, "PullImage") {
+					pulls = append(pulls, c)
+				}
+			}
+			diff(t, "pulls", tt.pulls, pulls)
+			got := containerSummary(res.Status.ContainerStatuses)
+			if tt.waiting == "" {
+				diff(t, "containers", []string{"app: running restarts=0 ready started"}, got)
+			} else if len(got) != 1 || !strings.HasPrefix(got[0], tt.waiting) || !strings.Contains(got[0], "authorization failed") {
+				t.Errorf("containers %q, want %s… saying the authorization failed", got, tt.waiting)
+			}
+		})
+	}
+}
+
 func TestWorkerDeletionStopsContainersWithGracePeriod(t *testing.T) {
 	e := newTestEnv(t)
 	pod := makePod("web").Containers("app", "helper").Obj()

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/utils/clock"
@@ -72,6 +74,7 @@ type Runtime struct {
 	containers map[string]*container
 	images     map[string]*runtimeapi.Image
 	pullErrors map[string]error
+	pullUsers  map[string]string
 	behaviors  map[string]Behavior
 	injected   map[string][]error
 	exec       ExecFunc
@@ -101,6 +104,7 @@ func New(clk clock.PassiveClock) *Runtime {
 		containers: map[string]*container{},
 		images:     map[string]*runtimeapi.Image{},
 		pullErrors: map[string]error{},
+		pullUsers:  map[string]string{},
 		behaviors:  map[string]Behavior{},
 		injected:   map[string][]error{},
 		conditions: map[string]*runtimeapi.RuntimeCondition{
@@ -124,6 +128,14 @@ func (r *Runtime) AddImage(image string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.addImageLocked(image)
+}
+
+// RequirePullUser makes pulls of image fail as unauthorized unless they
+// come with the credentials of user (empty: anonymous pulls succeed again).
+func (r *Runtime) RequirePullUser(image, user string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.pullUsers[image] = user
 }
 
 // SetPullError makes pulls of image fail with err (nil: succeed again).
@@ -627,12 +639,19 @@ func (r *Runtime) ExecSync(ctx context.Context, containerID string, cmd []string
 func (r *Runtime) PullImage(ctx context.Context, image *runtimeapi.ImageSpec, auth *runtimeapi.AuthConfig, podSandboxConfig *runtimeapi.PodSandboxConfig) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.logf("PullImage %s", image.GetImage())
+	if auth != nil {
+		r.logf("PullImage %s user=%s", image.GetImage(), auth.GetUsername())
+	} else {
+		r.logf("PullImage %s", image.GetImage())
+	}
 	if err := r.injectedLocked("PullImage"); err != nil {
 		return "", err
 	}
 	if err := r.pullErrors[image.GetImage()]; err != nil {
 		return "", err
+	}
+	if user := r.pullUsers[image.GetImage()]; user != "" && auth.GetUsername() != user {
+		return "", status.Errorf(codes.Unknown, "failed to pull and unpack image %q: failed to resolve reference %q: pull access denied, repository does not exist or may require authorization: authorization failed: no basic auth credentials", image.GetImage(), image.GetImage())
 	}
 	return r.addImageLocked(image.GetImage()).Id, nil
 }
