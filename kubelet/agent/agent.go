@@ -71,9 +71,14 @@ type Config struct {
 	Address string
 	Port    int32
 	// TLSCertFile and TLSKeyFile are the kubelet API's serving certificate;
-	// ClientCAFile verifies its clients (the nucleus' kubelet-client
-	// certificate).
+	// ClientCAFile verifies its clients' certificates (the nucleus'
+	// kubelet-client certificate, administrators').
 	TLSCertFile, TLSKeyFile, ClientCAFile string
+	// TokenCacheTTL is how long the kubelet API caches the TokenReview of a
+	// bearer token; AuthorizedCacheTTL and UnauthorizedCacheTTL how long
+	// it caches SubjectAccessReview answers (server.Default*CacheTTL when
+	// zero: 2m, 5m, 30s as upstream).
+	TokenCacheTTL, AuthorizedCacheTTL, UnauthorizedCacheTTL time.Duration
 
 	// ClusterDNS are the cluster DNS servers pods with dnsPolicy
 	// ClusterFirst use, in ClusterDomain.
@@ -175,9 +180,27 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("kubelet: the kubelet API: %w", err)
 	}
+	// The kubelet API delegates to the nucleus, as upstream's kubelet with
+	// webhook authentication and authorization: the node's credentials may
+	// create TokenReviews and SubjectAccessReviews (node authorizer).
+	authn, err := server.NewAuthenticator(server.AuthenticatorConfig{
+		ClientCAFile: cfg.ClientCAFile, TokenReviews: client.AuthenticationV1(), TokenCacheTTL: cfg.TokenCacheTTL,
+	})
+	if err != nil {
+		return fmt.Errorf("kubelet: %w", err)
+	}
+	authz, err := server.NewAuthorizer(server.AuthorizerConfig{
+		SubjectAccessReviews: client.AuthorizationV1(), AllowCacheTTL: cfg.AuthorizedCacheTTL, DenyCacheTTL: cfg.UnauthorizedCacheTTL,
+	})
+	if err != nil {
+		return fmt.Errorf("kubelet: %w", err)
+	}
 	api := server.New(server.Config{
-		Pods:    c.pods,
-		Runtime: runtime,
+		NodeName:      cfg.NodeName,
+		Authenticator: authn,
+		Authorizer:    authz,
+		Pods:          c.pods,
+		Runtime:       runtime,
 		Stats: &stats.Provider{Runtime: runtime, Node: func(context.Context) stats.NodeStats {
 			return stats.NodeStats{NodeName: cfg.NodeName}
 		}},

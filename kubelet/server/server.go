@@ -15,9 +15,11 @@
 // client's upgraded SPDY connection to it. Logs are read from the CRI log
 // files (package containerlogs).
 //
-// Clients authenticate with a certificate signed by the cluster CA (the
-// TLS configuration requires one); Authorize then decides, by default
-// admitting the nucleus (kubeletclient.ClientUser) and system:masters.
+// Every request is authenticated and authorized as upstream's kubelet does
+// with webhook authentication and authorization (auth.go): a client
+// certificate signed by the client CA or a bearer token checked with a
+// TokenReview, then a SubjectAccessReview for the nodes subresource of the
+// path (RequestAttributes); answers are cached.
 package server
 
 import (
@@ -29,11 +31,11 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"slices"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apiserver/pkg/authentication/authenticator"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/klog/v2"
 
@@ -42,10 +44,6 @@ import (
 
 // DefaultPort is the kubelet API's port.
 const DefaultPort = 10250
-
-// NucleusUser is the user the nucleus authenticates as (the CN of its
-// kubelet client certificate).
-const NucleusUser = "strata:kubelet-client"
 
 // PodSource lists the pods the kubelet runs, each with the status the
 // kubelet last computed for it (container IDs and states).
@@ -78,9 +76,15 @@ type Config struct {
 	Runtime Runtime
 	// Stats is optional; without it /stats/summary answers 404.
 	Stats StatsProvider
-	// Authorize decides whether an authenticated client (certificate CN
-	// and O) may use the API; nil admits NucleusUser and system:masters.
-	Authorize func(user string, groups []string) bool
+	// NodeName is the node this kubelet runs: requests are authorized as
+	// subresources of the nodes object of that name.
+	NodeName string
+	// Authenticator identifies clients (see NewAuthenticator); nil
+	// refuses every request (401).
+	Authenticator authenticator.Request
+	// Authorizer decides on RequestAttributes (see NewAuthorizer); nil
+	// refuses every request (403).
+	Authorizer authorizer.UnconditionalAuthorizer
 	// Now is the clock for sinceSeconds; time.Now if nil.
 	Now func() time.Time
 	// LogPollInterval is how often a log follower looks for output
@@ -96,9 +100,6 @@ type Server struct {
 
 // New builds the server.
 func New(cfg Config) *Server {
-	if cfg.Authorize == nil {
-		cfg.Authorize = DefaultAuthorize
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -118,12 +119,12 @@ func New(cfg Config) *Server {
 		mux.HandleFunc(method+" /portForward/{namespace}/{pod}", s.portForward)
 		mux.HandleFunc(method+" /portForward/{namespace}/{pod}/{uid}", s.portForward)
 	}
-	s.handler = s.authorize(mux)
+	s.handler = s.withAuth(mux)
 	return s
 }
 
 // Handler is the API with authentication and authorization, for a server
-// whose TLS configuration requires client certificates (see TLSConfig).
+// whose TLS configuration asks for client certificates (see TLSConfig).
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Run serves HTTPS on address until ctx ends.
@@ -164,8 +165,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, tlsConfig *tls.Conf
 	return nil
 }
 
-// TLSConfig serves certFile and keyFile and requires clients to present a
-// certificate signed by a CA in clientCAFile.
+// TLSConfig serves certFile and keyFile and asks clients for a
+// certificate, naming the CAs of clientCAFile as acceptable. As upstream's
+// kubelet it does not require one: clients may authenticate with a bearer
+// token instead, and the Authenticator verifies certificates.
 func TLSConfig(certFile, keyFile, clientCAFile string) (*tls.Config, error) {
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
@@ -182,66 +185,11 @@ func TLSConfig(certFile, keyFile, clientCAFile string) (*tls.Config, error) {
 	return &tls.Config{
 		MinVersion:   tls.VersionTLS12,
 		Certificates: []tls.Certificate{cert},
-		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientAuth:   tls.RequestClientCert,
 		ClientCAs:    pool,
 		// HTTP/1.1 only: SPDY and WebSocket upgrades need it.
 		NextProtos: []string{"http/1.1"},
 	}, nil
-}
-
-// DefaultAuthorize admits the nucleus and the cluster's masters.
-func DefaultAuthorize(user string, groups []string) bool {
-	return user == NucleusUser || slices.Contains(groups, "system:masters")
-}
-
-// authorize admits requests whose verified client certificate Authorize
-// accepts; others get upstream's 401 and 403 answers.
-func (s *Server) authorize(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
-			writeError(w, "Unauthorized", http.StatusUnauthorized)
-			return
-		}
-		subject := r.TLS.VerifiedChains[0][0].Subject
-		if !s.cfg.Authorize(subject.CommonName, subject.Organization) {
-			msg := fmt.Sprintf("Forbidden (user=%s, verb=%s, resource=%s, subresource=%s)",
-				subject.CommonName, verb(r.Method), "nodes", subresource(r.URL.Path))
-			writeError(w, msg, http.StatusForbidden)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// verb is the API verb of an HTTP method, as the kubelet's authorizer
-// names it.
-func verb(method string) string {
-	switch method {
-	case http.MethodPost:
-		return "create"
-	case http.MethodPut:
-		return "update"
-	case http.MethodPatch:
-		return "patch"
-	case http.MethodDelete:
-		return "delete"
-	default:
-		return "get"
-	}
-}
-
-// subresource is the nodes subresource a kubelet path belongs to.
-func subresource(path string) string {
-	switch {
-	case strings.HasPrefix(path, "/stats"):
-		return "stats"
-	case strings.HasPrefix(path, "/metrics"):
-		return "metrics"
-	case strings.HasPrefix(path, "/logs"):
-		return "log"
-	default:
-		return "proxy"
-	}
 }
 
 // writeError answers with a plain text message, as the kubelet does; the

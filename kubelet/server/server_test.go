@@ -67,7 +67,7 @@ func start(t *testing.T) *env {
 	if err := dir.EnsureServingCert(ca, "kubelet", []string{"127.0.0.1"}); err != nil {
 		t.Fatal(err)
 	}
-	for name, subject := range map[string][2]string{"nucleus": {NucleusUser, ""}, "admin": {"admin", "system:masters"}, "bob": {"bob", "devs"}} {
+	for name, subject := range map[string][2]string{"nucleus": {nucleusUser, ""}, "admin": {"admin", "system:masters"}, "bob": {"bob", "devs"}} {
 		var groups []string
 		if subject[1] != "" {
 			groups = []string{subject[1]}
@@ -98,7 +98,12 @@ func start(t *testing.T) *env {
 	writeFile(t, filepath.Join(logDir, "side.log"), "2026-01-01T00:00:00Z stdout F second run\n")
 	writeFile(t, filepath.Join(logDir, "side-0.log"), "2026-01-01T00:00:00Z stdout F first run\n")
 
-	s := New(Config{Pods: podList{web}, Runtime: rt, Stats: fakeStats{}, LogPollInterval: 10 * time.Millisecond})
+	authn, err := NewAuthenticator(AuthenticatorConfig{ClientCAFile: dir.CACertFile(), TokenReviews: tokenReviews(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{NodeName: "n1", Authenticator: authn, Authorizer: nucleusAndMasters,
+		Pods: podList{web}, Runtime: rt, Stats: fakeStats{}, LogPollInterval: 10 * time.Millisecond})
 	tlsConfig, err := TLSConfig(dir.CertFile("kubelet"), dir.KeyFile("kubelet"), dir.CACertFile())
 	if err != nil {
 		t.Fatal(err)
@@ -137,44 +142,6 @@ func (e *env) get(t *testing.T, who, path string) (int, string) {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(body)
-}
-
-func TestAuthentication(t *testing.T) {
-	e := start(t)
-	for _, tt := range []struct {
-		who, path, want string
-		code            int
-	}{
-		{who: "nucleus", path: "/healthz", code: 200, want: "ok"},
-		{who: "admin", path: "/healthz", code: 200, want: "ok"},
-		{who: "bob", path: "/pods", code: 403, want: "Forbidden (user=bob, verb=get, resource=nodes, subresource=proxy)"},
-		{who: "bob", path: "/stats/summary", code: 403, want: "Forbidden (user=bob, verb=get, resource=nodes, subresource=stats)"},
-	} {
-		code, body := e.get(t, tt.who, tt.path)
-		if code != tt.code || body != tt.want {
-			t.Errorf("%s GET %s = %d %q, want %d %q", tt.who, tt.path, code, body, tt.code, tt.want)
-		}
-	}
-
-	// Without a certificate, or with one from another CA, TLS refuses.
-	cfg := e.config("nucleus")
-	cfg.CertFile, cfg.KeyFile = "", ""
-	client, _ := rest.HTTPClientFor(cfg)
-	if resp, err := client.Get(e.url + "/healthz"); err == nil {
-		resp.Body.Close()
-		t.Errorf("GET without a client certificate = %d, want a TLS error", resp.StatusCode)
-	}
-	other := pki.Dir(t.TempDir())
-	otherCA, _ := other.EnsureCA()
-	if err := other.WriteClientCert(otherCA, "x", NucleusUser, nil); err != nil {
-		t.Fatal(err)
-	}
-	cfg.CertFile, cfg.KeyFile = other.CertFile("x"), other.KeyFile("x")
-	client, _ = rest.HTTPClientFor(cfg)
-	if resp, err := client.Get(e.url + "/healthz"); err == nil {
-		resp.Body.Close()
-		t.Errorf("GET with a foreign certificate = %d, want a TLS error", resp.StatusCode)
-	}
 }
 
 func TestPodsAndStats(t *testing.T) {
@@ -451,7 +418,7 @@ func TestLogContainerID(t *testing.T) {
 
 func TestServe(t *testing.T) {
 	e := start(t)
-	s := New(Config{Pods: podList{}, Runtime: e.runtime})
+	s := New(Config{Pods: podList{}, Runtime: e.runtime, Authenticator: allowAll, Authorizer: allowAll})
 	tlsConfig, err := TLSConfig(e.dir.CertFile("kubelet"), e.dir.KeyFile("kubelet"), e.dir.CACertFile())
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,8 @@
 // decides, and when all pass the default decision applies:
 //
 //  1. system:masters is allowed everything; the public paths are open to
-//     everyone, API discovery to every authenticated user (package builtin);
+//     everyone, API discovery to every authenticated user; the nucleus'
+//     kubelet client may use the kubelet API (package builtin);
 //  2. nodes may do what their kubelet needs (package node);
 //  3. the layer bootstrap rule (package layers);
 //  4. the webhook authorizers layers register at run time (package webhook);
@@ -28,6 +29,7 @@ import (
 	"github.com/strata-dev/strata/nucleus/authorization/layers"
 	"github.com/strata-dev/strata/nucleus/authorization/node"
 	"github.com/strata-dev/strata/nucleus/authorization/webhook"
+	"github.com/strata-dev/strata/nucleus/kubeletclient"
 )
 
 // Config configures the chain.
@@ -86,6 +88,7 @@ func NewChain(defaultAllow bool, n *node.Authorizer, l *layers.Authorizer, webho
 		links: []Link{
 			{"masters", builtin.Masters},
 			{"public", builtin.Public},
+			{"kubelet-api-admin", builtin.KubeletAPIAdmin(kubeletclient.ClientUser)},
 			{"node", n},
 			{"layers", l},
 			{"webhook", webhooks},
@@ -166,6 +169,9 @@ func (c *Chain) RulesFor(_ context.Context, u user.Info, namespace string) ([]au
 	resources := builtin.SelfReviewRules(u)
 	nonResources := builtin.PublicRules(u)
 	var errs []error
+	if u.GetName() == kubeletclient.ClientUser {
+		resources = append(resources, builtin.KubeletAPIAdminRules()...)
+	}
 	if name, ok := node.NodeName(u); ok {
 		resources = append(resources, c.node.RulesFor(name, namespace)...)
 		errs = append(errs, ErrNodeRules)

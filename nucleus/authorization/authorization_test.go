@@ -10,6 +10,7 @@ import (
 
 	"github.com/strata-dev/strata/nucleus/authorization/layers"
 	"github.com/strata-dev/strata/nucleus/authorization/node"
+	"github.com/strata-dev/strata/nucleus/kubeletclient"
 )
 
 type noPods struct{}
@@ -40,6 +41,16 @@ func TestChain(t *testing.T) {
 	anonymous := &user.DefaultInfo{Name: user.Anonymous, Groups: []string{user.AllUnauthenticated}}
 	manager := &user.DefaultInfo{Name: "system:serviceaccount:strata-system:manager", Groups: []string{user.AllAuthenticated}}
 	kubelet := &user.DefaultInfo{Name: "system:node:n1", Groups: []string{node.Group, user.AllAuthenticated}}
+	// What a kubelet's SubjectAccessReviews carry: the nucleus' kubelet
+	// client certificate, a ServiceAccount's token.
+	nucleus := &user.DefaultInfo{Name: kubeletclient.ClientUser, Groups: []string{user.AllAuthenticated}}
+	sa := &user.DefaultInfo{Name: "system:serviceaccount:default:default", Groups: []string{"system:serviceaccounts", "system:serviceaccounts:default", user.AllAuthenticated}}
+	kubeletAPI := func(u user.Info, verb, subresource string) authorizer.AttributesRecord {
+		return authorizer.AttributesRecord{User: u, Verb: verb, APIVersion: "v1", Resource: "nodes", Subresource: subresource, Name: "n1", ResourceRequest: true}
+	}
+	review := func(u user.Info, group, resource string) authorizer.AttributesRecord {
+		return authorizer.AttributesRecord{User: u, Verb: "create", APIGroup: group, APIVersion: "v1", Resource: resource, ResourceRequest: true}
+	}
 	listPods := func(u user.Info) authorizer.AttributesRecord {
 		return authorizer.AttributesRecord{User: u, Verb: "list", Resource: "pods", Namespace: "default", ResourceRequest: true}
 	}
@@ -75,6 +86,24 @@ func TestChain(t *testing.T) {
 		{"layer manager, webhook registered", false, fakeWebhooks{registered: true}, listPods(manager), pass},
 		{"node lists nodes", false, fakeWebhooks{}, authorizer.AttributesRecord{User: kubelet, Verb: "list", Resource: "nodes", ResourceRequest: true}, allow},
 		{"node lists pods without selector", false, fakeWebhooks{}, listPods(kubelet), pass},
+		{"node reviews tokens", false, fakeWebhooks{}, review(kubelet, "authentication.k8s.io", "tokenreviews"), allow},
+		{"node reviews access", false, fakeWebhooks{}, review(kubelet, "authorization.k8s.io", "subjectaccessreviews"), allow},
+		{"user reviews tokens", false, fakeWebhooks{}, review(alice, "authentication.k8s.io", "tokenreviews"), pass},
+		{"nucleus execs on a kubelet", false, fakeWebhooks{}, kubeletAPI(nucleus, "create", "proxy"), allow},
+		{"nucleus streams over WebSocket", false, fakeWebhooks{}, kubeletAPI(nucleus, "get", "proxy"), allow},
+		{"nucleus reads stats", false, fakeWebhooks{}, kubeletAPI(nucleus, "get", "stats"), allow},
+		{"nucleus reads metrics", false, fakeWebhooks{}, kubeletAPI(nucleus, "get", "metrics"), allow},
+		{"nucleus reads node logs", false, fakeWebhooks{}, kubeletAPI(nucleus, "get", "log"), allow},
+		{"nucleus reads pods (fine-grained; the kubelet falls back to proxy)", false, fakeWebhooks{}, kubeletAPI(nucleus, "get", "pods"), pass},
+		{"nucleus checkpoints", false, fakeWebhooks{}, kubeletAPI(nucleus, "create", "checkpoint"), pass},
+		{"nucleus gets nodes", false, fakeWebhooks{}, kubeletAPI(nucleus, "get", ""), allow},
+		{"nucleus updates nodes", false, fakeWebhooks{}, kubeletAPI(nucleus, "update", ""), pass},
+		{"nucleus lists pods", false, fakeWebhooks{}, listPods(nucleus), pass},
+		{"a similar user name does not count", false, fakeWebhooks{}, kubeletAPI(&user.DefaultInfo{Name: "strata:kubelet-client-x"}, "create", "proxy"), pass},
+		{"admin execs on a kubelet", false, fakeWebhooks{}, kubeletAPI(admin, "create", "proxy"), allow},
+		{"service account on a kubelet", false, fakeWebhooks{}, kubeletAPI(sa, "get", "proxy"), pass},
+		{"service account on a kubelet, default allow", true, fakeWebhooks{}, kubeletAPI(sa, "get", "proxy"), allow},
+		{"node on another kubelet", false, fakeWebhooks{}, kubeletAPI(kubelet, "get", "proxy"), pass},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := NewChain(tc.defaultAllow, node.New(noPods{}), &layers.Authorizer{Namespace: layers.DefaultNamespace, Webhooks: tc.webhooks}, tc.webhooks)
@@ -104,6 +133,7 @@ func TestRulesFor(t *testing.T) {
 		{"plain user", alice, fakeWebhooks{}, false, false, false},
 		{"plain user with webhooks", alice, fakeWebhooks{registered: true}, false, true, true},
 		{"node", &user.DefaultInfo{Name: "system:node:n1", Groups: []string{node.Group}}, fakeWebhooks{}, false, true, true},
+		{"nucleus' kubelet client", &user.DefaultInfo{Name: kubeletclient.ClientUser, Groups: []string{user.AllAuthenticated}}, fakeWebhooks{}, false, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := NewChain(false, node.New(noPods{}), &layers.Authorizer{Namespace: layers.DefaultNamespace, Webhooks: tc.webhooks}, tc.webhooks)
@@ -119,6 +149,15 @@ func TestRulesFor(t *testing.T) {
 			}
 			if len(nonRes) == 0 {
 				t.Error("no non-resource rules")
+			}
+			proxy := false
+			for _, r := range res {
+				for _, v := range r.GetResources() {
+					proxy = proxy || v == "nodes/proxy"
+				}
+			}
+			if want := tc.user.GetName() == kubeletclient.ClientUser; proxy != want {
+				t.Errorf("rules grant nodes/proxy: %v, want %v", proxy, want)
 			}
 		})
 	}

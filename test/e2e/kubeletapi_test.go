@@ -28,6 +28,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/strata-dev/strata/kubelet/server"
@@ -84,9 +85,26 @@ func TestKubectlLogsExecPortForward(t *testing.T) {
 		t.Fatal(err)
 	}
 	const nodeName = "e2e-kubelet-api"
+	// As a real kubelet, it asks the nucleus who its clients are and what
+	// they may do, with the node's credentials.
+	if err := certs.WriteClientCert(ca, "node", "system:node:"+nodeName, []string{"system:nodes"}); err != nil {
+		t.Fatal(err)
+	}
+	nodeConfig := rest.AnonymousClientConfig(cfg)
+	nodeConfig.CertFile, nodeConfig.KeyFile = certs.CertFile("node"), certs.KeyFile("node")
+	nodeClient := kubernetes.NewForConfigOrDie(nodeConfig)
+	authn, err := server.NewAuthenticator(server.AuthenticatorConfig{ClientCAFile: clusterPKI.CACertFile(), TokenReviews: nodeClient.AuthenticationV1()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	authz, err := server.NewAuthorizer(server.AuthorizerConfig{SubjectAccessReviews: nodeClient.AuthorizationV1()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	rt := fakeruntime.New()
 	defer rt.Close()
-	ts := httptest.NewUnstartedServer(server.New(server.Config{Pods: nodePods{client, nodeName}, Runtime: rt}).Handler())
+	ts := httptest.NewUnstartedServer(server.New(server.Config{NodeName: nodeName, Authenticator: authn, Authorizer: authz,
+		Pods: nodePods{client, nodeName}, Runtime: rt}).Handler())
 	ts.Config.ErrorLog = log.New(io.Discard, "", 0)
 	ts.TLS = tlsConfig
 	ts.StartTLS()

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -71,8 +73,10 @@ type fakeKubelet struct {
 }
 
 // startFakeKubelet runs a kubelet API server for node whose serving
-// certificate servingCA signs, accepting clients of the cluster's CA.
-func startFakeKubelet(t *testing.T, client kubernetes.Interface, node string, servingCA *pki.CA, clusterPKI pki.Dir) *fakeKubelet {
+// certificate servingCA signs. As a real kubelet, it accepts client
+// certificates of the cluster's CA and bearer tokens, and asks the nucleus
+// (TokenReview, SubjectAccessReview) with the node's credentials.
+func startFakeKubelet(t *testing.T, e *testenv.Env, client kubernetes.Interface, node string, servingCA *pki.CA, clusterPKI pki.Dir) *fakeKubelet {
 	t.Helper()
 	dir := pki.Dir(t.TempDir())
 	if err := dir.EnsureServingCert(servingCA, "kubelet", []string{"127.0.0.1"}); err != nil {
@@ -82,9 +86,23 @@ func startFakeKubelet(t *testing.T, client kubernetes.Interface, node string, se
 	if err != nil {
 		t.Fatal(err)
 	}
+	nodeConfig, err := e.UserConfig("system:node:"+node, "system:nodes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodeClient := kubernetes.NewForConfigOrDie(nodeConfig)
+	authn, err := server.NewAuthenticator(server.AuthenticatorConfig{ClientCAFile: clusterPKI.CACertFile(), TokenReviews: nodeClient.AuthenticationV1()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	authz, err := server.NewAuthorizer(server.AuthorizerConfig{SubjectAccessReviews: nodeClient.AuthorizationV1()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	rt := fakeruntime.New()
 	t.Cleanup(rt.Close)
-	s := server.New(server.Config{Pods: apiPods{client: client, node: node}, Runtime: rt, LogPollInterval: 20 * time.Millisecond})
+	s := server.New(server.Config{NodeName: node, Authenticator: authn, Authorizer: authz,
+		Pods: apiPods{client: client, node: node}, Runtime: rt, LogPollInterval: 20 * time.Millisecond})
 	ts := httptest.NewUnstartedServer(s.Handler())
 	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are expected
 	ts.TLS = tlsConfig
@@ -110,16 +128,19 @@ func logLine(sec int, stream, text string) string {
 
 // TestKubeletAPI runs the pod subresources and nodes/proxy of a nucleus
 // against a kubelet API server with a fake runtime, over real TLS with the
-// nucleus' kubelet client certificate.
+// nucleus' kubelet client certificate; the kubelet authorizes the nucleus
+// and direct clients by asking the nucleus.
 func TestKubeletAPI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a nucleus")
 	}
-	if server.NucleusUser != kubeletclient.ClientUser {
-		t.Fatalf("the kubelet admits %q but the nucleus is %q", server.NucleusUser, kubeletclient.ClientUser)
+	tokens := filepath.Join(t.TempDir(), "tokens.csv")
+	if err := os.WriteFile(tokens, []byte("admin-token,token-admin,uid-admin,\"system:masters\"\n"), 0o600); err != nil {
+		t.Fatal(err)
 	}
 	e := testenv.Start(t, testenv.WithOptions(func(o *options.Options) {
 		o.Controllers = []string{"serviceaccount"}
+		o.Authentication.TokenAuthFile = tokens
 	}))
 	ctx := t.Context()
 	client := kubernetes.NewForConfigOrDie(e.Config)
@@ -129,7 +150,7 @@ func TestKubeletAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	const nodeName = "kubelet-api-node"
-	kubelet := startFakeKubelet(t, client, nodeName, clusterCA, clusterPKI)
+	kubelet := startFakeKubelet(t, e, client, nodeName, clusterCA, clusterPKI)
 	addNode(t, client, nodeName, kubelet.port)
 	ns := "default"
 	if err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
@@ -388,7 +409,7 @@ func TestKubeletAPI(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		untrusted := startFakeKubelet(t, client, "untrusted-node", otherCA, clusterPKI)
+		untrusted := startFakeKubelet(t, e, client, "untrusted-node", otherCA, clusterPKI)
 		addNode(t, client, "untrusted-node", untrusted.port)
 		// A node whose kubelet does not answer.
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -423,6 +444,100 @@ func TestKubeletAPI(t *testing.T) {
 		if _, _, err := execIn(ctx, e.Config, "on-down-node", "POST", []string{"true"}, nil); err == nil ||
 			!strings.Contains(err.Error(), "connection refused") {
 			t.Errorf("exec on a kubelet that is down: %v", err)
+		}
+	})
+
+	t.Run("direct clients", func(t *testing.T) {
+		// Clients of the kubelet API itself, as a monitoring agent or an
+		// administrator with curl would be.
+		kubeletURL := "https://127.0.0.1:" + strconv.Itoa(kubelet.port)
+		direct := func(cfg *rest.Config) *rest.Config {
+			cfg = rest.CopyConfig(cfg)
+			cfg.Host = kubeletURL
+			cfg.CAData, cfg.CAFile, cfg.ServerName = nil, clusterPKI.CACertFile(), ""
+			return cfg
+		}
+		do := func(t *testing.T, cfg *rest.Config, method, path string) (int, string) {
+			t.Helper()
+			httpClient, err := rest.HTTPClientFor(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, err := http.NewRequestWithContext(ctx, method, kubeletURL+path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := httpClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(body)
+		}
+		token, err := client.CoreV1().ServiceAccounts(ns).CreateToken(ctx, "default", &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		saConfig := direct(e.AnonymousConfig(func(c *rest.Config) { c.BearerToken = token.Status.Token }))
+		nodeConfig, err := e.UserConfig("system:node:"+nodeName, "system:nodes")
+		if err != nil {
+			t.Fatal(err)
+		}
+		adminToken := direct(e.AnonymousConfig(func(c *rest.Config) { c.BearerToken = "admin-token" }))
+		const exec = "/exec/default/web/app?command=echo&command=hi&output=1"
+		for _, tt := range []struct {
+			name         string
+			cfg          *rest.Config
+			method, path string
+			code         int
+			want         string
+		}{
+			{"anonymous", direct(e.AnonymousConfig()), "GET", "/pods", 401, "Unauthorized"},
+			{"anonymous healthz", direct(e.AnonymousConfig()), "GET", "/healthz", 401, "Unauthorized"},
+			{"invalid token", direct(e.AnonymousConfig(func(c *rest.Config) { c.BearerToken = "not-a-token" })), "GET", "/pods", 401, "Unauthorized"},
+			{"service account pods", saConfig, "GET", "/pods", 403,
+				"Forbidden (user=system:serviceaccount:default:default, verb=get, resource=nodes, subresource(s)=[pods proxy])\n"},
+			{"service account exec", saConfig, "POST", exec, 403,
+				"Forbidden (user=system:serviceaccount:default:default, verb=create, resource=nodes, subresource(s)=[proxy])\n"},
+			{"service account logs", saConfig, "GET", "/containerLogs/default/web/app", 403,
+				"Forbidden (user=system:serviceaccount:default:default, verb=get, resource=nodes, subresource(s)=[proxy])\n"},
+			{"service account healthz", saConfig, "GET", "/healthz", 403,
+				"Forbidden (user=system:serviceaccount:default:default, verb=get, resource=nodes, subresource(s)=[healthz proxy])\n"},
+			{"the node itself", direct(nodeConfig), "GET", "/pods", 403,
+				"Forbidden (user=system:node:kubelet-api-node, verb=get, resource=nodes, subresource(s)=[pods proxy])\n"},
+			{"admin certificate", direct(e.Config), "GET", "/healthz", 200, "ok"},
+			{"admin token", adminToken, "GET", "/healthz", 200, "ok"},
+			{"admin token logs", adminToken, "GET", "/containerLogs/default/web/app?limitBytes=14", 200, "app says hello"},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				code, body := do(t, tt.cfg, tt.method, tt.path)
+				if code != tt.code || body != tt.want {
+					t.Errorf("%s %s = %d %q, want %d %q", tt.method, tt.path, code, body, tt.code, tt.want)
+				}
+			})
+		}
+		// An administrator's /pods is the kubelet's PodList.
+		code, body := do(t, direct(e.Config), "GET", "/pods")
+		if code != 200 || !strings.Contains(body, `"kind":"PodList"`) || !strings.Contains(body, `"name":"web"`) {
+			t.Errorf("GET /pods as admin = %d %.200s", code, body)
+		}
+		// The nucleus answers the kubelet's questions the same way.
+		for _, tt := range []struct {
+			user, verb, subresource string
+			want                    bool
+		}{
+			{kubeletclient.ClientUser, "create", "proxy", true},
+			{kubeletclient.ClientUser, "get", "stats", true},
+			{"system:serviceaccount:default:default", "get", "proxy", false},
+		} {
+			sar, err := client.AuthorizationV1().SubjectAccessReviews().Create(ctx, &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+				User: tt.user, Groups: []string{"system:authenticated"},
+				ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: tt.verb, Version: "v1", Resource: "nodes", Subresource: tt.subresource, Name: nodeName},
+			}}, metav1.CreateOptions{})
+			if err != nil || sar.Status.Allowed != tt.want {
+				t.Errorf("may %s %s nodes/%s? %+v, %v; want %v", tt.user, tt.verb, tt.subresource, sar.Status, err, tt.want)
+			}
 		}
 	})
 

@@ -22,6 +22,7 @@ import (
 	"github.com/strata-dev/strata/kubelet/agent"
 	"github.com/strata-dev/strata/kubelet/node"
 	"github.com/strata-dev/strata/kubelet/runtime/containerdenv"
+	"github.com/strata-dev/strata/kubelet/server"
 	"github.com/strata-dev/strata/kubelet/simulated"
 	nodeauthz "github.com/strata-dev/strata/nucleus/authorization/node"
 	"github.com/strata-dev/strata/nucleus/pki"
@@ -105,7 +106,10 @@ without containers (tests and benchmarks).`,
 	f.Int32Var(&real.Port, "port", agent.DefaultPort, "port of the kubelet API")
 	f.StringVar(&real.TLSCertFile, "tls-cert-file", "", "serving certificate of the kubelet API")
 	f.StringVar(&real.TLSKeyFile, "tls-private-key-file", "", "key of --tls-cert-file")
-	f.StringVar(&real.ClientCAFile, "client-ca-file", "", "CA that signs the certificates of the kubelet API's clients (the nucleus)")
+	f.StringVar(&real.ClientCAFile, "client-ca-file", "", "CA that signs the client certificates the kubelet API accepts (the nucleus'); bearer tokens are checked with the nucleus' TokenReview")
+	f.DurationVar(&real.TokenCacheTTL, "authentication-token-webhook-cache-ttl", server.DefaultTokenCacheTTL, "how long the kubelet API caches the nucleus' TokenReview of a bearer token")
+	f.DurationVar(&real.AuthorizedCacheTTL, "authorization-webhook-cache-authorized-ttl", server.DefaultAuthorizedCacheTTL, "how long the kubelet API caches the nucleus' 'allowed' SubjectAccessReview answers")
+	f.DurationVar(&real.UnauthorizedCacheTTL, "authorization-webhook-cache-unauthorized-ttl", server.DefaultUnauthorizedCacheTTL, "how long the kubelet API caches the nucleus' 'not allowed' SubjectAccessReview answers")
 	f.StringSliceVar(&real.ClusterDNS, "cluster-dns", nil, "cluster DNS server addresses for pods with dnsPolicy ClusterFirst")
 	f.StringVar(&real.ClusterDomain, "cluster-domain", "cluster.local", "the cluster's DNS domain")
 	f.StringVar(&real.StaticPodPath, "pod-manifest-path", "", "directory of static pod manifests")
