@@ -175,12 +175,13 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("kubelet: the kubelet API: %w", err)
 	}
+	host := &stats.Host{NodeName: cfg.NodeName, RootDir: cfg.RootDir, Images: runtime}
+	// The first sample: CPU rates are measured from it.
+	host.NodeStats(ctx)
 	api := server.New(server.Config{
 		Pods:    c.pods,
 		Runtime: runtime,
-		Stats: &stats.Provider{Runtime: runtime, Node: func(context.Context) stats.NodeStats {
-			return stats.NodeStats{NodeName: cfg.NodeName}
-		}},
+		Stats:   &stats.Provider{Runtime: runtime, Node: host.NodeStats},
 	})
 
 	started := time.Now()
