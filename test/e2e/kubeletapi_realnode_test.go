@@ -12,6 +12,7 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -270,30 +271,33 @@ func storyExecTTY(t *testing.T, _ *realNode, ns string) {
     command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]`))
 	waitPod(t, ns, "shell", "Running", 60*time.Second, podRunning)
 
-	// The terminal is 30x100; the remote command waits a moment for
-	// kubectl's first resize before asking for its size.
+	// The remote command waits a moment for kubectl's first resize before
+	// asking for the terminal's size.
 	remote := `tty; sleep 1; stty size; test -t 0 && echo stdin is a terminal; exit 4`
-	line := fmt.Sprintf(`stty rows 30 cols 100; exec %s exec -it -n %s shell -- sh -c "%s"`, kubectlBin, ns, remote)
-	ctx := contextWithTimeout(t, 60*time.Second)
-	cmd := exec.CommandContext(ctx, script, "-qec", line, "/dev/null")
-	cmd.Env = append(kubectl{}.environ(), "SHELL=/bin/sh", "TERM=xterm")
-	// An open, silent stdin: script forwards the end of its input to the
-	// terminal, which would end kubectl's stdin early.
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stdin.Close()
-	t.Logf("$ script -qec %q /dev/null", line)
-	outBytes, err := cmd.CombinedOutput()
-	out := strings.ReplaceAll(string(outBytes), "\r\n", "\n")
-	if code := exitCode(err); code != 4 {
-		t.Errorf("kubectl exec -it of `exit 4` exited %d (%v), want 4; output:\n%s", code, err, out)
+	out, code := inTerminal(t, script, fmt.Sprintf(`exec %s exec -it -n %s shell -- sh -c "%s"`, kubectlBin, ns, remote), "")
+	if code != 4 {
+		t.Errorf("kubectl exec -it of `exit 4` exited %d, want 4; output:\n%s", code, out)
 	}
 	if !regexp.MustCompile(`(?m)^/dev/pts/\d+$`).MatchString(out) {
 		t.Errorf("`tty` in kubectl exec -it printed no /dev/pts/N; output:\n%s", out)
 	}
 	mustContain(t, out, "30 100\n", "stdin is a terminal\n")
+
+	// kubectl run -it: a shell of a new pod through attach, in the
+	// terminal; the pod's exit code is kubectl's, and --rm deletes it.
+	out, code = inTerminal(t, script, fmt.Sprintf(`exec %s run it-shell -n %s -it --rm --restart=Never --image=%s --overrides='{"spec":{"nodeName":"%s"}}' -- sh`,
+		kubectlBin, ns, busyboxImage, realNodeName), "echo $((6*7)) answered; tty; exit 5\n")
+	if code != 5 {
+		t.Errorf("kubectl run -it of a shell that exits 5 exited %d; output:\n%s", code, out)
+	}
+	mustContain(t, out, "42 answered\n")
+	if !regexp.MustCompile(`(?m)^/dev/pts/\d+$`).MatchString(out) {
+		t.Errorf("`tty` in kubectl run -it printed no /dev/pts/N; output:\n%s", out)
+	}
+	waitUntil(t, "kubectl run --rm to delete its pod", 30*time.Second, func() (bool, string) {
+		out, _, err := kubectl{}.try(t, "get", "pod", "-n", ns, "it-shell", "--ignore-not-found", "-o", "name")
+		return err == nil && out == "", out
+	})
 
 	// Without a terminal kubectl exec -t refuses the tty and runs the
 	// command on pipes.
@@ -301,6 +305,70 @@ func storyExecTTY(t *testing.T, _ *realNode, ns string) {
 	mustContain(t, out, "no terminal")
 	mustContain(t, errOut, "Unable to use a TTY")
 	run(t, "delete", "pod", "-n", ns, "shell", "--wait=false")
+}
+
+// inTerminal runs a shell command line in a 30x100 terminal of util-linux
+// script and types input into it; it returns what the terminal showed
+// (with \n line ends) and the exit code.
+func inTerminal(t *testing.T, script, line, input string) (string, int) {
+	t.Helper()
+	line = "stty rows 30 cols 100; " + line
+	ctx := contextWithTimeout(t, 90*time.Second)
+	cmd := exec.CommandContext(ctx, script, "-qec", line, "/dev/null")
+	cmd.Env = append(kubectl{}.environ(), "SHELL=/bin/sh", "TERM=xterm")
+	// The input, then an open, silent stdin: script forwards the end of
+	// its input to the terminal, which would end kubectl's stdin early.
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	var output strings.Builder
+	cmd.Stdout, cmd.Stderr = &output, &output
+	t.Logf("$ script -qec %q /dev/null", line)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(stdin, input); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	return strings.ReplaceAll(output.String(), "\r\n", "\n"), exitCode(err)
+}
+
+// storyCopy: kubectl cp into a container and back (tar through exec,
+// stdin closed at its end).
+func storyCopy(t *testing.T, _ *realNode, ns string) {
+	applyManifest(t, ns, podManifest("files", `
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: app
+    image: `+busyboxImage+`
+    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]`))
+	waitPod(t, ns, "files", "Running", 60*time.Second, podRunning)
+	dir := t.TempDir()
+	data := make([]byte, 3<<20)
+	for i := range data {
+		data[i] = byte(i*7 + i/251)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "blob"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "cp", filepath.Join(dir, "blob"), ns+"/files:/tmp/blob")
+	mustContain(t, run(t, "exec", "-n", ns, "files", "--", "wc", "-c", "/tmp/blob"), fmt.Sprint(len(data)))
+	run(t, "cp", ns+"/files:/tmp/blob", filepath.Join(dir, "back"))
+	back, err := os.ReadFile(filepath.Join(dir, "back"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(back, data) {
+		t.Errorf("kubectl cp there and back: %d bytes differ from the %d sent", len(back), len(data))
+	}
+	// exec -i: stdin's end reaches the command.
+	if out := (kubectl{stdin: "one\ntwo\nthree\n"}).run(t, "exec", "-i", "-n", ns, "files", "--", "wc", "-l"); strings.TrimSpace(out) != "3" {
+		t.Errorf("kubectl exec -i wc -l of three lines printed %q", out)
+	}
+	run(t, "delete", "pod", "-n", ns, "files", "--wait=false")
 }
 
 // storyStatsSummary: the kubelet's /stats/summary, /healthz and /pods
@@ -413,7 +481,7 @@ spec:
   containers:
   - name: app
     image: `+busyboxImage+`
-    command: ["sh", "-c", "trap 'exit 0' TERM; echo static pod up; while true; do sleep 1; done"]
+    command: ["sh", "-c", "mkdir -p /www && echo static > /www/index.html && echo static pod up && exec httpd -f -p 8081 -h /www"]
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -429,6 +497,11 @@ spec:
 		t.Errorf("mirror pod owner references %+v, want the Node %s as controller", first.OwnerReferences, realNodeName)
 	}
 	mustContain(t, run(t, "logs", "-n", ns, mirror), "static pod up")
+	// The kubelet API finds the static pod by its mirror pod.
+	mustContain(t, run(t, "exec", "-n", ns, mirror, "--", "hostname"), "static-web")
+	if body := portForwardGet(t, ns, "pod/"+mirror, 8081, "/"); body != "static\n" {
+		t.Errorf("GET / through kubectl port-forward to the mirror pod = %q, want %q", body, "static\n")
+	}
 	if n := node.containersOf(t, ns, mirror, true); n != 1 {
 		t.Errorf("containerd runs %d containers of the static pod, want 1", n)
 	}

@@ -49,6 +49,7 @@ func TestPodsOnARealNode(t *testing.T) {
 	t.Run("kubectl attach sends stdin and shows new output", func(t *testing.T) { storyAttach(t, node, ns) })
 	t.Run("kubectl logs -f follows until the container exits", func(t *testing.T) { storyLogsFollow(t, node, ns) })
 	t.Run("kubectl exec -it runs in a terminal", func(t *testing.T) { storyExecTTY(t, node, ns) })
+	t.Run("kubectl cp copies files in and out", func(t *testing.T) { storyCopy(t, node, ns) })
 	t.Run("nodes/proxy serves the kubelet's stats summary, healthz and pods", func(t *testing.T) { storyStatsSummary(t, node, ns) })
 	t.Run("static pods run with mirror pods", func(t *testing.T) { storyStaticPods(t, node, ns) })
 
