@@ -195,15 +195,16 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("kubelet: %w", err)
 	}
+	host := &stats.Host{NodeName: cfg.NodeName, RootDir: cfg.RootDir, Images: runtime}
+	// The first sample: CPU rates are measured from it.
+	host.NodeStats(ctx)
 	api := server.New(server.Config{
 		NodeName:      cfg.NodeName,
 		Authenticator: authn,
 		Authorizer:    authz,
 		Pods:          c.pods,
 		Runtime:       runtime,
-		Stats: &stats.Provider{Runtime: runtime, Node: func(context.Context) stats.NodeStats {
-			return stats.NodeStats{NodeName: cfg.NodeName}
-		}},
+		Stats:         &stats.Provider{Runtime: runtime, Node: host.NodeStats},
 	})
 
 	started := time.Now()

@@ -345,6 +345,10 @@ func (c *Controller) syncPod(ctx context.Context, pw *podWorker) (time.Duration,
 		from := pod.ResourceVersion
 		written, err := c.writer.Write(ctx, pod, res.Status, res.Stopped)
 		switch {
+		case apierrors.IsNotFound(err):
+			// Deleted for good meanwhile (a race, as upstream's status
+			// manager knows): the deletion wakes the worker to clean up.
+			log.V(2).Info("The pod left the API before its status was written")
 		case err != nil:
 			log.Error(err, "Writing pod status failed")
 			syncErr = errors.Join(syncErr, err)

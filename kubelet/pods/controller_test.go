@@ -13,9 +13,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	clientfake "k8s.io/client-go/kubernetes/fake"
+	clienttesting "k8s.io/client-go/testing"
+	"k8s.io/klog/v2"
 	"k8s.io/klog/v2/ktesting"
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
@@ -157,6 +160,59 @@ func TestControllerRemovesForceDeletedPods(t *testing.T) {
 		return slices.Equal(runtime.Running(), []string{"default/p0/app", "default/p2/app"}) &&
 			slices.Contains(runtime.Calls(), "RemovePodSandbox default/p1"), nil
 	})
+}
+
+// TestControllerPodGoneBeforeItsStatusIsWritten: a pod deleted for good
+// between the kubelet reading it and writing its status is a race, not an
+// error: no "Syncing pod failed", and its containers go with the pod.
+func TestControllerPodGoneBeforeItsStatusIsWritten(t *testing.T) {
+	logger := ktesting.NewLogger(t, ktesting.NewConfig(ktesting.BufferLogs(true)))
+	ctx, cancel := context.WithCancel(klog.NewContext(t.Context(), logger))
+	defer cancel()
+
+	client := clientfake.NewClientset()
+	var once sync.Once
+	client.PrependReactor("patch", "pods", func(action clienttesting.Action) (bool, runtime.Object, error) {
+		if action.GetSubresource() != "status" {
+			return false, nil, nil
+		}
+		handled := false
+		once.Do(func() {
+			// Deleted (with a zero grace period) just before the patch.
+			handled = true
+			_ = client.Tracker().Delete(corev1.SchemeGroupVersion.WithResource("pods"), "default", "web")
+		})
+		if handled {
+			return true, nil, apierrors.NewNotFound(corev1.Resource("pods"), "web")
+		}
+		return false, nil, nil
+	})
+	rt := fake.New(clock.RealClock{})
+	dir := t.TempDir()
+	c, err := NewController(ControllerConfig{
+		Client:         client,
+		NodeName:       "node-1",
+		Worker:         Config{Runtime: rt, PodLogsDir: filepath.Join(dir, "logs"), PodsDir: filepath.Join(dir, "pods")},
+		RelistInterval: 20 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = c.Run(ctx) }()
+
+	if _, err := client.CoreV1().Pods("default").Create(ctx, makePod("web").Containers("app").Obj(), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the pod's sandbox to be removed", func() (bool, error) {
+		return slices.Contains(rt.Calls(), "RemovePodSandbox default/web"), nil
+	})
+	logs := logger.GetSink().(ktesting.Underlier).GetBuffer().String()
+	if strings.Contains(logs, "Syncing pod failed") || strings.Contains(logs, "Writing pod status failed") {
+		t.Errorf("a pod deleted before its status was written was logged as an error:\n%s", logs)
+	}
+	if !strings.Contains(logs, "The pod left the API before its status was written") {
+		t.Errorf("the race was not logged:\n%s", logs)
+	}
 }
 
 // TestControllerRestart: a kubelet that restarts adopts the containers the

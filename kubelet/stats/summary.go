@@ -5,10 +5,13 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
 )
 
 // Runtime is the part of CRI's RuntimeService the summary reads; a
@@ -20,11 +23,23 @@ type Runtime interface {
 	ListPodSandboxStats(ctx context.Context, filter *runtimeapi.PodSandboxStatsFilter) ([]*runtimeapi.PodSandboxStats, error)
 }
 
+// sandboxStatsRetry is how long the summary does without sandbox stats
+// after the runtime failed to give them: containerd cannot for sandboxes
+// without a pod cgroup, and the CRI client logs every failure as an error.
+const sandboxStatsRetry = 5 * time.Minute
+
 // Provider answers /stats/summary from a runtime.
 type Provider struct {
 	Runtime Runtime
 	// Node returns the node's own figures (name and start time at least).
 	Node func(ctx context.Context) NodeStats
+	// Clock times the retries of sandbox stats (the real clock when nil).
+	Clock clock.PassiveClock
+
+	mu sync.Mutex
+	// sandboxStatsAfter is when to ask for sandbox stats again after a
+	// failure.
+	sandboxStatsAfter time.Time
 }
 
 // Summary asks the runtime for its ready sandboxes, running containers and
@@ -46,17 +61,37 @@ func (p *Provider) Summary(ctx context.Context) (*Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing container stats: %w", err)
 	}
-	// Sandbox stats are newer in CRI; without them pods add up their
-	// containers.
-	sandboxStats, err := p.Runtime.ListPodSandboxStats(ctx, &runtimeapi.PodSandboxStatsFilter{})
-	if err != nil {
-		sandboxStats = nil
-	}
+	sandboxStats := p.sandboxStats(ctx)
 	var node NodeStats
 	if p.Node != nil {
 		node = p.Node(ctx)
 	}
 	return Summarize(node, sandboxes, containers, containerStats, sandboxStats), nil
+}
+
+// sandboxStats asks the runtime for its sandboxes' stats, unless it failed
+// to give them within sandboxStatsRetry. Sandbox stats are newer in CRI,
+// and need pod cgroups; without them pods add up their containers.
+func (p *Provider) sandboxStats(ctx context.Context) []*runtimeapi.PodSandboxStats {
+	now := time.Now()
+	if p.Clock != nil {
+		now = p.Clock.Now()
+	}
+	p.mu.Lock()
+	skip := now.Before(p.sandboxStatsAfter)
+	p.mu.Unlock()
+	if skip {
+		return nil
+	}
+	stats, err := p.Runtime.ListPodSandboxStats(ctx, &runtimeapi.PodSandboxStatsFilter{})
+	if err != nil {
+		klog.FromContext(ctx).V(2).Info("The runtime gives no pod sandbox stats; adding up containers' stats instead", "retryAfter", sandboxStatsRetry, "err", err)
+		p.mu.Lock()
+		p.sandboxStatsAfter = now.Add(sandboxStatsRetry)
+		p.mu.Unlock()
+		return nil
+	}
+	return stats
 }
 
 // Summarize builds the summary: one entry per sandbox (its pod), with the

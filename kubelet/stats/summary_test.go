@@ -3,12 +3,14 @@ package stats
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+	clocktesting "k8s.io/utils/clock/testing"
 )
 
 var (
@@ -141,5 +143,46 @@ func TestProviderAsksForReadySandboxesAndRunningContainers(t *testing.T) {
 	}
 	if s.Node.NodeName != "n1" || len(s.Pods) != 1 || len(s.Pods[0].Containers) != 1 || *s.Pods[0].CPU.UsageCoreNanoSeconds != 2 {
 		t.Errorf("summary = %+v", s)
+	}
+}
+
+// countingRuntime counts the runtime's sandbox stats calls, which fail.
+type countingRuntime struct {
+	fakeRuntime
+	sandboxStatsCalls int
+}
+
+func (r *countingRuntime) ListPodSandboxStats(context.Context, *runtimeapi.PodSandboxStatsFilter) ([]*runtimeapi.PodSandboxStats, error) {
+	r.sandboxStatsCalls++
+	return nil, errors.New("failed to get cgroup metrics for sandbox because cgroupPath is empty")
+}
+
+func TestProviderRetriesSandboxStatsLater(t *testing.T) {
+	rt := &countingRuntime{}
+	clock := clocktesting.NewFakePassiveClock(t1)
+	p := &Provider{Runtime: rt, Clock: clock}
+	for i, step := range []struct {
+		after     time.Duration
+		wantCalls int
+	}{
+		{0, 1},
+		// Failed: not asked again for five minutes.
+		{time.Second, 1},
+		{4 * time.Minute, 1},
+		{time.Minute, 2},
+		{time.Second, 2},
+	} {
+		clock.SetTime(clock.Now().Add(step.after))
+		s, err := p.Summary(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rt.sandboxStatsCalls != step.wantCalls {
+			t.Errorf("summary %d: %d sandbox stats calls, want %d", i, rt.sandboxStatsCalls, step.wantCalls)
+		}
+		// The pod adds up its containers meanwhile.
+		if len(s.Pods) != 1 || s.Pods[0].CPU == nil || *s.Pods[0].CPU.UsageCoreNanoSeconds != 2 {
+			t.Errorf("summary %d: pods %+v, want the container's figures", i, s.Pods)
+		}
 	}
 }

@@ -15,12 +15,41 @@ type Summary struct {
 	Pods []PodStats `json:"pods"`
 }
 
-// NodeStats are the node's own figures.
+// NodeStats are the node's own figures: the whole machine's CPU and
+// memory, the filesystem of the kubelet's root directory, the runtime's
+// image filesystem. StartTime is the machine's boot time, as upstream's
+// (its root cgroup's creation).
 type NodeStats struct {
 	NodeName  string       `json:"nodeName"`
 	StartTime metav1.Time  `json:"startTime"`
 	CPU       *CPUStats    `json:"cpu,omitempty"`
 	Memory    *MemoryStats `json:"memory,omitempty"`
+	// Fs is the filesystem of the kubelet's root directory (pods' volumes
+	// and logs).
+	Fs *FsStats `json:"fs,omitempty"`
+	// Runtime are the container runtime's filesystems.
+	Runtime *RuntimeStats `json:"runtime,omitempty"`
+}
+
+// RuntimeStats are the container runtime's filesystems.
+type RuntimeStats struct {
+	// ImageFs holds the images; UsedBytes and InodesUsed count the
+	// images' share.
+	ImageFs *FsStats `json:"imageFs,omitempty"`
+	// ContainerFs holds the containers' writable layers: ImageFs unless
+	// the runtime splits them.
+	ContainerFs *FsStats `json:"containerFs,omitempty"`
+}
+
+// FsStats is a filesystem's size and use at Time.
+type FsStats struct {
+	Time           metav1.Time `json:"time"`
+	AvailableBytes *uint64     `json:"availableBytes,omitempty"`
+	CapacityBytes  *uint64     `json:"capacityBytes,omitempty"`
+	UsedBytes      *uint64     `json:"usedBytes,omitempty"`
+	InodesFree     *uint64     `json:"inodesFree,omitempty"`
+	Inodes         *uint64     `json:"inodes,omitempty"`
+	InodesUsed     *uint64     `json:"inodesUsed,omitempty"`
 }
 
 // PodStats are one pod's figures and its containers'.

@@ -59,8 +59,8 @@ func (p nodePods) Pods() []*corev1.Pod {
 // TestKubectlLogsExecPortForward drives kubectl logs, exec and
 // port-forward through the nucleus to a kubelet API server whose container
 // runtime is a fake (log files, local processes), running in this test.
-// With real containers, the same path is exercised by the kubelet's own
-// end-to-end tests.
+// With real containers, the same path is exercised by the stories of
+// TestPodsOnARealNode (kubeletapi_realnode_test.go).
 func TestKubectlLogsExecPortForward(t *testing.T) {
 	requireResource(t, "pods")
 	ctx := t.Context()

@@ -46,6 +46,13 @@ func TestPodsOnARealNode(t *testing.T) {
 		}
 	})
 
+	t.Run("kubectl attach sends stdin and shows new output", func(t *testing.T) { storyAttach(t, node, ns) })
+	t.Run("kubectl logs -f follows until the container exits", func(t *testing.T) { storyLogsFollow(t, node, ns) })
+	t.Run("kubectl exec -it runs in a terminal", func(t *testing.T) { storyExecTTY(t, node, ns) })
+	t.Run("kubectl cp copies files in and out", func(t *testing.T) { storyCopy(t, node, ns) })
+	t.Run("nodes/proxy serves the kubelet's stats summary, healthz and pods", func(t *testing.T) { storyStatsSummary(t, node, ns) })
+	t.Run("static pods run with mirror pods", func(t *testing.T) { storyStaticPods(t, node, ns) })
+
 	t.Run("crash loop back-off grows", func(t *testing.T) {
 		applyManifest(t, ns, podManifest("crasher", `
   containers:
@@ -192,6 +199,7 @@ func TestPodsOnARealNode(t *testing.T) {
 		if took < 5*time.Second || took > 30*time.Second {
 			t.Errorf("deleting a pod that ignores SIGTERM with a 6s grace period took %s", took)
 		}
+		node.requireNoRunningContainers(t, ns, "graceful")
 		if _, err := os.Stat(filepath.Join(hostDir, "prestop")); err != nil {
 			t.Errorf("the preStop hook did not run: %v", err)
 		}

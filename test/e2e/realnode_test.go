@@ -118,6 +118,9 @@ func startRealNode(t *testing.T, extraImages ...string) *realNode {
 			t.Errorf("strata proxy --cleanup: %v\n%s", err, out)
 		}
 	})
+	if err := os.MkdirAll(n.manifestDir(), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	n.containerd = startProcess(t, "containerd", n.containerdArgs()...)
 	waitForLog(t, n.containerd, "containerd is ready", 2*time.Minute)
 	n.startKubelet(t)
@@ -154,9 +157,13 @@ func (n *realNode) startKubelet(t *testing.T) {
 		"--pod-logs-dir", filepath.Join(n.dir, "logs"),
 		"--pod-cidr", realNodeSubnet,
 		"--cluster-dns", "10.96.0.10",
+		"--pod-manifest-path", n.manifestDir(),
 		"--port", fmt.Sprint(n.port),
 		"-v", "2")
 }
+
+// manifestDir is the kubelet's --pod-manifest-path: static pods' manifests.
+func (n *realNode) manifestDir() string { return filepath.Join(n.dir, "manifests") }
 
 // waitForLog waits until a process logged line.
 func waitForLog(t *testing.T, p *process, line string, timeout time.Duration) {
