@@ -471,7 +471,7 @@ func (c *Controller) deleteVolume(ctx context.Context, volume *corev1.Persistent
 	if err != nil {
 		return fmt.Errorf("getting volume %s before deleting it: %w", volume.Name, err)
 	}
-	if current.DeletionTimestamp != nil {
+	if current.DeletionTimestamp != nil || current.Spec.ClaimRef == nil {
 		return nil
 	}
 	claim, err := c.claims.PersistentVolumeClaims(current.Spec.ClaimRef.Namespace).Get(current.Spec.ClaimRef.Name)
