@@ -45,8 +45,10 @@ func TestKubeletVolumesAsNode(t *testing.T) {
 	must(admin.CoreV1().ConfigMaps(ns).Create(ctx, configMap("kube-root-ca.crt", "ca.crt", "CA"), metav1.CreateOptions{}))
 	must(admin.CoreV1().ConfigMaps(ns).Create(ctx, configMap("settings", "a", "1"), metav1.CreateOptions{}))
 	must(admin.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "creds"}, StringData: map[string]string{"pass": "hunter2"}}, metav1.CreateOptions{}))
+	// The claim and the volume name each other; the binder completes the
+	// binding (the volume's claimRef gets the claim's UID).
 	pvName := "pv-" + ns
-	pvc, err := admin.CoreV1().PersistentVolumeClaims(ns).Create(ctx, &corev1.PersistentVolumeClaim{
+	_, err := admin.CoreV1().PersistentVolumeClaims(ns).Create(ctx, &corev1.PersistentVolumeClaim{
 		ObjectMeta: metav1.ObjectMeta{Name: "data"},
 		Spec: corev1.PersistentVolumeClaimSpec{
 			AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
@@ -64,11 +66,10 @@ func TestKubeletVolumesAsNode(t *testing.T) {
 			Capacity:               corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")},
 			AccessModes:            []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 			PersistentVolumeSource: corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: hostDir}},
-			ClaimRef:               &corev1.ObjectReference{Kind: "PersistentVolumeClaim", Namespace: ns, Name: "data", UID: pvc.UID},
+			ClaimRef:               &corev1.ObjectReference{Kind: "PersistentVolumeClaim", Namespace: ns, Name: "data"},
 		},
 	}, metav1.CreateOptions{}))
-	pvc.Status.Phase = corev1.ClaimBound
-	must(admin.CoreV1().PersistentVolumeClaims(ns).UpdateStatus(ctx, pvc, metav1.UpdateOptions{}))
+	waitPVC(t, ns, "data", corev1.ClaimBound)
 
 	mount := func(name string) corev1.VolumeMount { return corev1.VolumeMount{Name: name, MountPath: "/" + name} }
 	pod, err := admin.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{

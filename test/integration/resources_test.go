@@ -29,17 +29,19 @@ type resourceCase struct {
 	// deleteLeavesObject is true for resources whose deletion is finished
 	// by a controller (namespaces wait for their content to be removed).
 	deleteLeavesObject bool
-	// statusByController is true for resources whose status a nucleus
-	// controller writes right after creation (resourcequotas: the quota
-	// controller fills status.hard and status.used, as upstream's does).
-	statusByController bool
+	// statusSettled is set for resources whose status a nucleus controller
+	// writes right after creation, and tells when it has (resourcequotas:
+	// the quota controller fills status.hard and status.used;
+	// persistentvolumes: the binder makes them Available — as upstream's
+	// controllers do).
+	statusSettled func(u *unstructured.Unstructured) bool
 }
 
 // settled waits until a controller has written the status of a new object
-// of rc (see statusByController) and returns the object as it then is.
+// of rc (see statusSettled) and returns the object as it then is.
 func settled(t testing.TB, rc resourceCase, client dynamic.ResourceInterface, u *unstructured.Unstructured) *unstructured.Unstructured {
 	t.Helper()
-	if !rc.statusByController {
+	if rc.statusSettled == nil {
 		return u
 	}
 	poll(t, 30*time.Second, rc.gvr.Resource+" status to be written", func(ctx context.Context) (bool, error) {
@@ -47,9 +49,8 @@ func settled(t testing.TB, rc resourceCase, client dynamic.ResourceInterface, u 
 		if err != nil {
 			return false, err
 		}
-		_, found, _ := unstructured.NestedMap(got.Object, "status", "used")
 		u = got
-		return found, nil
+		return rc.statusSettled(got), nil
 	})
 	return u
 }
@@ -105,14 +106,20 @@ var resourceCases = []resourceCase{
 		}
 	}},
 	{gvr: gvr("", "v1", "persistentvolumeclaims"), kind: "PersistentVolumeClaim", namespaced: true, fields: func(ns string) map[string]interface{} {
+		// A class no volume has: the binder leaves the claim Pending
+		// instead of binding it to the persistentvolumes tested here.
 		return map[string]interface{}{"spec": map[string]interface{}{
-			"accessModes": []interface{}{"ReadWriteOnce"},
-			"resources":   map[string]interface{}{"requests": map[string]interface{}{"storage": "1Gi"}},
+			"accessModes":      []interface{}{"ReadWriteOnce"},
+			"resources":        map[string]interface{}{"requests": map[string]interface{}{"storage": "1Gi"}},
+			"storageClassName": "it-never-bound",
 		}}
 	}},
 	{gvr: gvr("", "v1", "resourcequotas"), kind: "ResourceQuota", namespaced: true, fields: func(ns string) map[string]interface{} {
 		return map[string]interface{}{"spec": map[string]interface{}{"hard": map[string]interface{}{"pods": "10"}}}
-	}, statusByController: true},
+	}, statusSettled: func(u *unstructured.Unstructured) bool {
+		_, found, _ := unstructured.NestedMap(u.Object, "status", "used")
+		return found
+	}},
 	{gvr: gvr("", "v1", "limitranges"), kind: "LimitRange", namespaced: true, fields: func(ns string) map[string]interface{} {
 		return map[string]interface{}{"spec": map[string]interface{}{"limits": []interface{}{
 			map[string]interface{}{"type": "Container", "max": map[string]interface{}{"cpu": "2"}},
@@ -138,6 +145,9 @@ var resourceCases = []resourceCase{
 			"accessModes": []interface{}{"ReadWriteOnce"},
 			"hostPath":    map[string]interface{}{"path": "/tmp/pv"},
 		}}
+	}, statusSettled: func(u *unstructured.Unstructured) bool {
+		phase, _, _ := unstructured.NestedString(u.Object, "status", "phase")
+		return phase == "Available"
 	}},
 	{gvr: gvr("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations"), kind: "ValidatingWebhookConfiguration", fields: func(ns string) map[string]interface{} {
 		return map[string]interface{}{}

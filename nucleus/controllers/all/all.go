@@ -7,6 +7,7 @@ import (
 	_ "github.com/strata-dev/strata/nucleus/controllers/garbagecollector"
 	_ "github.com/strata-dev/strata/nucleus/controllers/namespace"
 	_ "github.com/strata-dev/strata/nucleus/controllers/nodelifecycle"
+	_ "github.com/strata-dev/strata/nucleus/controllers/persistentvolume"
 	_ "github.com/strata-dev/strata/nucleus/controllers/podgc"
 	_ "github.com/strata-dev/strata/nucleus/controllers/resourcequota"
 	_ "github.com/strata-dev/strata/nucleus/controllers/serviceaccount"
