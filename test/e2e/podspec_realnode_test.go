@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +22,7 @@ import (
 func initContainersAndEnvironmentStory(t *testing.T, ns string) {
 	run(t, "create", "configmap", "-n", ns, "env-settings", "--from-literal=color=blue", "--from-literal=size=L")
 	run(t, "create", "secret", "generic", "-n", ns, "env-creds", "--from-literal=password=s3cret")
-	run(t, "create", "service", "clusterip", "backend", "-n", ns, "--tcp=8080:80")
+	run(t, "create", "service", "clusterip", "env-backend", "-n", ns, "--tcp=8080:80")
 	applyManifest(t, ns, podManifest("envs", `
   initContainers:
   - name: first
@@ -79,25 +81,25 @@ func initContainersAndEnvironmentStory(t *testing.T, ns string) {
 			env[k] = v
 		}
 	}
-	backendIP := run(t, "get", "service", "-n", ns, "backend", "-o", "jsonpath={.spec.clusterIP}")
+	backendIP := run(t, "get", "service", "-n", ns, "env-backend", "-o", "jsonpath={.spec.clusterIP}")
 	want := map[string]string{
-		"LITERAL":                    "plain",
-		"EXPANDED":                   "plain-expanded",
-		"COLOR":                      "blue",
-		"PASSWORD":                   "s3cret",
-		"POD_NAME":                   "envs",
-		"POD_IP":                     pod.Status.PodIP,
-		"NODE_NAME":                  realNodeName,
-		"CPU_REQUEST_MILLIS":         "250",
-		"CFG_color":                  "blue",
-		"CFG_size":                   "L",
-		"BACKEND_SERVICE_HOST":       backendIP,
-		"BACKEND_SERVICE_PORT":       "8080",
-		"BACKEND_PORT":               "tcp://" + backendIP + ":8080",
-		"BACKEND_PORT_8080_TCP":      "tcp://" + backendIP + ":8080",
-		"KUBERNETES_SERVICE_PORT":    "443",
-		"KUBERNETES_SERVICE_HOST":    run(t, "get", "service", "-n", "default", "kubernetes", "-o", "jsonpath={.spec.clusterIP}"),
-		"BACKEND_PORT_8080_TCP_PORT": "8080",
+		"LITERAL":                        "plain",
+		"EXPANDED":                       "plain-expanded",
+		"COLOR":                          "blue",
+		"PASSWORD":                       "s3cret",
+		"POD_NAME":                       "envs",
+		"POD_IP":                         pod.Status.PodIP,
+		"NODE_NAME":                      realNodeName,
+		"CPU_REQUEST_MILLIS":             "250",
+		"CFG_color":                      "blue",
+		"CFG_size":                       "L",
+		"ENV_BACKEND_SERVICE_HOST":       backendIP,
+		"ENV_BACKEND_SERVICE_PORT":       "8080",
+		"ENV_BACKEND_PORT":               "tcp://" + backendIP + ":8080",
+		"ENV_BACKEND_PORT_8080_TCP":      "tcp://" + backendIP + ":8080",
+		"KUBERNETES_SERVICE_PORT":        "443",
+		"KUBERNETES_SERVICE_HOST":        run(t, "get", "service", "-n", "default", "kubernetes", "-o", "jsonpath={.spec.clusterIP}"),
+		"ENV_BACKEND_PORT_8080_TCP_PORT": "8080",
 	}
 	for k, v := range want {
 		if env[k] != v {
@@ -226,4 +228,61 @@ func probesAndPostStartStory(t *testing.T, ns string) {
 	run(t, "exec", "-n", ns, "probed", "--", "touch", "/tmp/started")
 	waitPod(t, ns, "probed", "started and Ready again", 30*time.Second, func(p *corev1.Pod) bool { return started(p) && podReady(p) })
 	run(t, "delete", "pod", "-n", ns, "probed", "--wait=false")
+}
+
+// persistentVolumeStory: a claim binds to a hostPath PersistentVolume (the
+// nucleus' binder), and what one pod writes to it the next pod reads.
+func persistentVolumeStory(t *testing.T, node *realNode, ns string) {
+	hostDir := filepath.Join(node.dir, "pv-data")
+	pv := "e2e-" + ns + "-data"
+	applyManifest(t, "", `apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: `+pv+`
+spec:
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  hostPath: {path: `+hostDir+`, type: DirectoryOrCreate}
+`)
+	t.Cleanup(func() { run(t, "delete", "pv", pv, "--wait=false") })
+	applyManifest(t, ns, `apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: data
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 100Mi}}
+  storageClassName: ""
+  volumeName: `+pv+`
+`)
+	waitUntil(t, "the claim to bind", 30*time.Second, func() (bool, string) {
+		out := run(t, "get", "pvc", "-n", ns, "data", "-o", "jsonpath={.status.phase} {.spec.volumeName}")
+		return out == "Bound "+pv, out
+	})
+	mustContain(t, run(t, "get", "pv", pv, "-o", "jsonpath={.status.phase} {.spec.claimRef.namespace}/{.spec.claimRef.name}"), "Bound "+ns+"/data")
+
+	pod := func(name, command string) string {
+		return podManifest(name, `
+  restartPolicy: Never
+  containers:
+  - name: app
+    image: `+busyboxImage+`
+    command: ["sh", "-c", "`+command+`"]
+    volumeMounts: [{name: data, mountPath: /data}]
+  volumes:
+  - name: data
+    persistentVolumeClaim: {claimName: data}`)
+	}
+	succeeded := func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodSucceeded }
+	applyManifest(t, ns, pod("writer", "echo kept across pods > /data/note"))
+	waitPod(t, ns, "writer", "Succeeded", 60*time.Second, succeeded)
+	run(t, "delete", "pod", "-n", ns, "writer", "--wait=true")
+	applyManifest(t, ns, pod("reader-of-claim", "cat /data/note"))
+	waitPod(t, ns, "reader-of-claim", "Succeeded", 60*time.Second, succeeded)
+	mustContain(t, run(t, "logs", "-n", ns, "reader-of-claim"), "kept across pods")
+	if b, err := os.ReadFile(filepath.Join(hostDir, "note")); err != nil || string(b) != "kept across pods\n" {
+		t.Errorf("the PV's host directory holds %q (%v)", b, err)
+	}
+	run(t, "delete", "pod", "-n", ns, "reader-of-claim", "--wait=false")
 }
