@@ -97,6 +97,9 @@ type Config struct {
 	// keep failing (upstream's 10s doubling to 5m when nil).
 	CrashLoopBackoff *Backoff
 	ImagePullBackoff *Backoff
+	// GCPolicy says which dead containers of running pods are removed
+	// (DefaultGCPolicy when nil).
+	GCPolicy *GCPolicy
 }
 
 // complete fills in the defaults.
@@ -124,6 +127,10 @@ func (c *Config) complete() {
 	}
 	if c.ImagePullBackoff == nil {
 		c.ImagePullBackoff = NewDefaultBackoff(c.Clock)
+	}
+	if c.GCPolicy == nil {
+		policy := DefaultGCPolicy
+		c.GCPolicy = &policy
 	}
 }
 
@@ -212,6 +219,9 @@ func (w *Worker) Sync(ctx context.Context, pod *corev1.Pod) (Result, error) {
 			return Result{}, errors.Join(syncErr, err)
 		}
 	}
+	// As upstream's container GC: dead containers beyond the policy go,
+	// with their logs, so that a crash loop does not pile them up.
+	rt = w.collectGarbage(ctx, rt)
 	status := w.computeStatus(pod, rt, false)
 	if isTerminalPhase(status.Phase) && syncErr == nil {
 		return w.finish(ctx, pod, rt)
@@ -661,7 +671,7 @@ func terminationGracePeriod(pod *corev1.Pod, c *corev1.Container, reason KillRea
 }
 
 // removeInitContainers removes the exited init containers of the pod but
-// the newest keep of each name.
+// the newest keep of each name, with their logs.
 func (w *Worker) removeInitContainers(ctx context.Context, pod *corev1.Pod, rt *RuntimePod, keep int) {
 	for _, init := range pod.Spec.InitContainers {
 		n := 0
@@ -673,7 +683,7 @@ func (w *Worker) removeInitContainers(ctx context.Context, pod *corev1.Pod, rt *
 			if n <= keep {
 				continue
 			}
-			if err := w.cfg.Runtime.RemoveContainer(ctx, c.ID); err != nil && !cri.IsNotFound(err) {
+			if err := w.removeContainer(ctx, c); err != nil {
 				klog.FromContext(ctx).Error(err, "Removing init container failed", "container", c.Name, "containerID", c.ID)
 			}
 		}
