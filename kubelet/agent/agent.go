@@ -65,6 +65,12 @@ type Config struct {
 	RootDir string
 	// PodLogsDir holds the containers' logs (DefaultPodLogsDir when empty).
 	PodLogsDir string
+	// ContainerLogMaxSize is the size in bytes at which a container's log
+	// is rotated, ContainerLogMaxFiles how many files it keeps
+	// (containerlogs.DefaultMaxSize, 10Mi, and DefaultMaxFiles, 5, when
+	// zero).
+	ContainerLogMaxSize  int64
+	ContainerLogMaxFiles int
 
 	// Address and Port are where the kubelet API listens (all addresses
 	// and DefaultPort when empty).

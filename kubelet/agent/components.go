@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/events"
 
+	"github.com/strata-dev/strata/kubelet/containerlogs"
 	"github.com/strata-dev/strata/kubelet/credentials"
 	"github.com/strata-dev/strata/kubelet/cri"
 	"github.com/strata-dev/strata/kubelet/dns"
@@ -119,6 +120,12 @@ func newComponents(cfg Config, client kubernetes.Interface, runtime cri.Runtime,
 		defer prober.Stop()
 		return c.pods.Run(ctx)
 	})
+
+	logs, err := containerlogs.NewRotator(containerlogs.RotatorConfig{Runtime: runtime, MaxSize: cfg.ContainerLogMaxSize, MaxFiles: cfg.ContainerLogMaxFiles})
+	if err != nil {
+		return nil, fmt.Errorf("%w (--container-log-max-size, --container-log-max-files)", err)
+	}
+	c.add("container logs", func(ctx context.Context) error { logs.Run(ctx); return nil })
 	return c, nil
 }
 

@@ -55,6 +55,10 @@ type RuntimeService interface {
 	ListContainers(ctx context.Context, filter *runtimeapi.ContainerFilter) ([]*runtimeapi.Container, error)
 	// ContainerStatus reports a container's state, exit code and reason.
 	ContainerStatus(ctx context.Context, containerID string, verbose bool) (*runtimeapi.ContainerStatusResponse, error)
+	// ReopenContainerLog makes the runtime open the container's log file
+	// again at its path, after the kubelet renamed it away (log rotation).
+	// It fails when the container does not run.
+	ReopenContainerLog(ctx context.Context, containerID string) error
 	// ExecSync runs cmd in the container and waits at most timeout (0 for
 	// no limit). A non-zero exit is an error carrying the code (see
 	// ExitCode).

@@ -223,36 +223,36 @@ func TestToRuntimeContainer(t *testing.T) {
 		name:   "running",
 		status: status(runtimeapi.ContainerState_CONTAINER_RUNNING, 0, "", "File", "/pods/uid/containers/app/ab12"),
 		want: RuntimeContainer{ID: "abc", Name: "app", SandboxID: "sb", State: ContainerRunning, RestartCount: 2,
-			CreatedAt: t0, StartedAt: t0.Add(time.Second), Image: "busybox", ImageRef: "sha256:abc", Hash: "1234", User: user},
+			CreatedAt: t0, StartedAt: t0.Add(time.Second), Image: "busybox", ImageRef: "sha256:abc", Hash: "1234", User: user, LogPath: "/logs/app/0.log"},
 	}, {
 		name:   "created: not started",
 		status: status(runtimeapi.ContainerState_CONTAINER_CREATED, 0, "", "File", ""),
 		want: RuntimeContainer{ID: "abc", Name: "app", SandboxID: "sb", State: ContainerCreated, RestartCount: 2,
-			CreatedAt: t0, Image: "busybox", ImageRef: "sha256:abc", Hash: "1234", User: user},
+			CreatedAt: t0, Image: "busybox", ImageRef: "sha256:abc", Hash: "1234", User: user, LogPath: "/logs/app/0.log"},
 	}, {
 		name:   "exited with a termination message",
 		status: status(runtimeapi.ContainerState_CONTAINER_EXITED, 0, "Completed", "File", "/pods/uid/containers/app/ab12"),
 		want: RuntimeContainer{ID: "abc", Name: "app", SandboxID: "sb", State: ContainerExited, RestartCount: 2,
 			CreatedAt: t0, StartedAt: t0.Add(time.Second), FinishedAt: t0.Add(2 * time.Second), Reason: "Completed", Message: "the end",
-			Image: "busybox", ImageRef: "sha256:abc", Hash: "1234", User: user},
+			Image: "busybox", ImageRef: "sha256:abc", Hash: "1234", User: user, LogPath: "/logs/app/0.log"},
 	}, {
 		name:   "failed, no message, fallback to logs",
 		status: status(runtimeapi.ContainerState_CONTAINER_EXITED, 2, "Error", "FallbackToLogsOnError", "/pods/uid/containers/app/empty"),
 		want: RuntimeContainer{ID: "abc", Name: "app", SandboxID: "sb", State: ContainerExited, RestartCount: 2, ExitCode: 2,
 			CreatedAt: t0, StartedAt: t0.Add(time.Second), FinishedAt: t0.Add(2 * time.Second), Reason: "Error", Message: "first\nlast words\n",
-			Image: "busybox", ImageRef: "sha256:abc", Hash: "1234", User: user},
+			Image: "busybox", ImageRef: "sha256:abc", Hash: "1234", User: user, LogPath: "/logs/app/0.log"},
 	}, {
 		name:   "succeeded: no fallback to logs",
 		status: status(runtimeapi.ContainerState_CONTAINER_EXITED, 0, "Completed", "FallbackToLogsOnError", "/pods/uid/containers/app/empty"),
 		want: RuntimeContainer{ID: "abc", Name: "app", SandboxID: "sb", State: ContainerExited, RestartCount: 2,
 			CreatedAt: t0, StartedAt: t0.Add(time.Second), FinishedAt: t0.Add(2 * time.Second), Reason: "Completed",
-			Image: "busybox", ImageRef: "sha256:abc", Hash: "1234", User: user},
+			Image: "busybox", ImageRef: "sha256:abc", Hash: "1234", User: user, LogPath: "/logs/app/0.log"},
 	}, {
 		name:   "message file gone",
 		status: status(runtimeapi.ContainerState_CONTAINER_EXITED, 1, "Error", "File", "/pods/uid/containers/app/gone"),
 		want: RuntimeContainer{ID: "abc", Name: "app", SandboxID: "sb", State: ContainerExited, RestartCount: 2, ExitCode: 1,
 			CreatedAt: t0, StartedAt: t0.Add(time.Second), FinishedAt: t0.Add(2 * time.Second), Reason: "Error",
-			Image: "busybox", ImageRef: "sha256:abc", Hash: "1234", User: user},
+			Image: "busybox", ImageRef: "sha256:abc", Hash: "1234", User: user, LogPath: "/logs/app/0.log"},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -101,6 +101,7 @@ func toRuntimeContainer(s *runtimeapi.ContainerStatus, sandboxID string, readFil
 		Image:     s.GetImage().GetUserSpecifiedImage(),
 		ImageRef:  s.ImageRef,
 		Hash:      s.Annotations[containerHashAnnotation],
+		LogPath:   s.LogPath,
 	}
 	if c.Name == "" {
 		c.Name = s.GetMetadata().GetName()

@@ -64,6 +64,9 @@ type RuntimeContainer struct {
 	// User is the identity the container's process runs as, when the
 	// runtime reports it.
 	User *corev1.ContainerUser
+	// LogPath is the container's log file on the node (rotated logs are
+	// beside it, LogPath.<timestamp>[.gz]).
+	LogPath string
 }
 
 // FindContainer returns the newest container named name, or nil.

@@ -97,6 +97,9 @@ type Config struct {
 	// keep failing (upstream's 10s doubling to 5m when nil).
 	CrashLoopBackoff *Backoff
 	ImagePullBackoff *Backoff
+	// GCPolicy says which dead containers of running pods are removed
+	// (DefaultGCPolicy when nil).
+	GCPolicy *GCPolicy
 }
 
 // complete fills in the defaults.
@@ -124,6 +127,10 @@ func (c *Config) complete() {
 	}
 	if c.ImagePullBackoff == nil {
 		c.ImagePullBackoff = NewDefaultBackoff(c.Clock)
+	}
+	if c.GCPolicy == nil {
+		policy := DefaultGCPolicy
+		c.GCPolicy = &policy
 	}
 }
 
@@ -212,6 +219,9 @@ func (w *Worker) Sync(ctx context.Context, pod *corev1.Pod) (Result, error) {
 			return Result{}, errors.Join(syncErr, err)
 		}
 	}
+	// As upstream's container GC: dead containers beyond the policy go,
+	// with their logs, so that a crash loop does not pile them up.
+	rt = w.collectGarbage(ctx, rt)
 	status := w.computeStatus(pod, rt, false)
 	if isTerminalPhase(status.Phase) && syncErr == nil {
 		return w.finish(ctx, pod, rt)
@@ -358,7 +368,7 @@ func (w *Worker) apply(ctx context.Context, pod *corev1.Pod, rt *RuntimePod, act
 		}
 	} else {
 		for _, k := range actions.ContainersToKill {
-			if err := w.killContainer(ctx, pod, k.ID, k.Name, k.Message, k.Reason, rt.IPs, nil); err != nil {
+			if err := w.killContainer(ctx, pod, k.ID, k.Name, k.Message, k.Reason, rt.IPs, nil, nil); err != nil {
 				return err
 			}
 		}
@@ -511,7 +521,7 @@ func (w *Worker) tryStartContainer(ctx context.Context, pod *corev1.Pod, rt *Run
 			log.V(1).Info("PostStart hook failed", "err", err)
 			// The message is not in the event: it could leak secrets.
 			w.events.container(pod, c, corev1.EventTypeWarning, "FailedPostStartHook", "Start", "PostStartHook failed")
-			if err := w.killContainer(ctx, pod, id, c.Name, "FailedPostStartHook", "", podIPs, nil); err != nil {
+			if err := w.killContainer(ctx, pod, id, c.Name, "FailedPostStartHook", "", podIPs, nil, nil); err != nil {
 				log.Error(err, "Killing the container after its postStart hook failed")
 			}
 			return &StartFailure{Reason: ErrPostStartHook, Message: msg}
@@ -576,15 +586,25 @@ func mountsPath(c *corev1.Container, path string) bool {
 	return false
 }
 
-// killPod stops every running container of the pod, all at once, each
-// with its grace period, then its sandboxes.
+// killPod stops every running container of the pod, each with its grace
+// period, then its sandboxes. As upstream's kubelet, the containers stop
+// all at once (their preStop hooks too), but sidecars: each waits for the
+// main containers and the sidecars defined after it to stop, within what
+// is left of its grace period, so that sidecars stop last, in the reverse
+// order of their definition.
 func (w *Worker) killPod(ctx context.Context, pod *corev1.Pod, rt *RuntimePod, gracePeriodOverride *int64) error {
 	running := rt.RunningContainers()
+	order := newTerminationOrder(pod, running, w.cfg.Clock)
 	errs := make([]error, len(running))
 	var wg sync.WaitGroup
 	for i, c := range running {
 		wg.Go(func() {
-			errs[i] = w.killContainer(ctx, pod, c.ID, c.Name, "", "", rt.IPs, gracePeriodOverride)
+			errs[i] = w.killContainer(ctx, pod, c.ID, c.Name, "", "", rt.IPs, gracePeriodOverride, order)
+			if errs[i] == nil {
+				// On failure, those waiting for it wait out their grace
+				// period, as upstream.
+				order.containerStopped(c.Name)
+			}
 		})
 	}
 	wg.Wait()
@@ -599,12 +619,20 @@ func (w *Worker) killPod(ctx context.Context, pod *corev1.Pod, rt *RuntimePod, g
 	return nil
 }
 
-// killContainer stops a container: its preStop hook, SIGTERM, then
-// SIGKILL once its grace period is over.
-func (w *Worker) killContainer(ctx context.Context, pod *corev1.Pod, id, name, message string, reason KillReason, podIPs []string, gracePeriodOverride *int64) error {
+// killContainer stops a container: its preStop hook, its turn in the
+// pod's termination order (nil: none), SIGTERM, then SIGKILL once its
+// grace period is over. Each step takes its time from the grace period;
+// the container gets at least 2s after its hook (unless
+// gracePeriodOverride says less).
+func (w *Worker) killContainer(ctx context.Context, pod *corev1.Pod, id, name, message string, reason KillReason, podIPs []string, gracePeriodOverride *int64, order *terminationOrder) error {
 	log := klog.FromContext(ctx)
 	spec := findContainerSpec(pod, name)
 	grace := terminationGracePeriod(pod, spec, reason)
+	minimum := int64(minimumGracePeriod)
+	if gracePeriodOverride != nil {
+		grace = *gracePeriodOverride
+		minimum = min(minimum, max(grace, 0))
+	}
 	if message == "" {
 		message = "Stopping container " + name
 	}
@@ -614,11 +642,14 @@ func (w *Worker) killContainer(ctx context.Context, pod *corev1.Pod, id, name, m
 			grace -= w.runPreStop(ctx, pod, spec, id, podIPs, grace)
 		}
 	}
-	if grace < minimumGracePeriod {
-		grace = minimumGracePeriod
+	if grace > 0 {
+		if waited := order.waitForTurn(ctx, name, grace); waited > 0 {
+			log.V(2).Info("Waited for the containers to stop before this one", "container", name, "waited", waited)
+			grace -= int64(waited.Seconds())
+		}
 	}
-	if gracePeriodOverride != nil {
-		grace = *gracePeriodOverride
+	if grace < minimum {
+		grace = minimum
 	}
 	log.V(1).Info("Killing container", "container", name, "containerID", id, "gracePeriod", grace)
 	if err := w.cfg.Runtime.StopContainer(ctx, id, grace); err != nil && !cri.IsNotFound(err) {
@@ -661,7 +692,7 @@ func terminationGracePeriod(pod *corev1.Pod, c *corev1.Container, reason KillRea
 }
 
 // removeInitContainers removes the exited init containers of the pod but
-// the newest keep of each name.
+// the newest keep of each name, with their logs.
 func (w *Worker) removeInitContainers(ctx context.Context, pod *corev1.Pod, rt *RuntimePod, keep int) {
 	for _, init := range pod.Spec.InitContainers {
 		n := 0
@@ -673,7 +704,7 @@ func (w *Worker) removeInitContainers(ctx context.Context, pod *corev1.Pod, rt *
 			if n <= keep {
 				continue
 			}
-			if err := w.cfg.Runtime.RemoveContainer(ctx, c.ID); err != nil && !cri.IsNotFound(err) {
+			if err := w.removeContainer(ctx, c); err != nil {
 				klog.FromContext(ctx).Error(err, "Removing init container failed", "container", c.Name, "containerID", c.ID)
 			}
 		}

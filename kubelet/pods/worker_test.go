@@ -374,7 +374,12 @@ func TestWorkerCrashLoopBackOff(t *testing.T) {
 		e.clock.Step(time.Second)
 		res = e.sync(w, pod)
 		restarts++
-		diff(t, "restart after "+backoff.String(), []string{"CreateContainer default/web/app attempt=" + strconv.Itoa(restarts), "StartContainer default/web/app"}, e.calls())
+		// The container before the previous one is garbage collected.
+		diff(t, "restart after "+backoff.String(), []string{
+			"CreateContainer default/web/app attempt=" + strconv.Itoa(restarts),
+			"StartContainer default/web/app",
+			"RemoveContainer default/web/app",
+		}, e.calls())
 		diff(t, "restart count", int32(restarts), res.Status.ContainerStatuses[0].RestartCount)
 	}
 }

@@ -81,6 +81,11 @@ func TestPodsOnARealNode(t *testing.T) {
 		if first, second := seen[2].Sub(seen[1]), seen[3].Sub(seen[2]); second < first+5*time.Second {
 			t.Errorf("the back-off did not grow: restart 1→2 took %s, 2→3 took %s", first, second)
 		}
+		// Garbage collection: containerd keeps the current container and
+		// the one before it (lastState, --previous), not one per restart.
+		if n := node.containers(t, ns, "crasher", "app"); n > 2 {
+			t.Errorf("containerd holds %d containers of crasher after %d restarts, want at most 2", n, st.RestartCount)
+		}
 		waitPod(t, ns, "crasher", "in CrashLoopBackOff", 30*time.Second, func(p *corev1.Pod) bool {
 			w := p.Status.ContainerStatuses[0].State.Waiting
 			return w != nil && w.Reason == "CrashLoopBackOff"

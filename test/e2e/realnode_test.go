@@ -281,3 +281,22 @@ func (n *realNode) runningContainers(t *testing.T, ns, name string) int {
 	}
 	return len(containers)
 }
+
+// containers counts the containers (in any state) named name of pod
+// ns/pod, asking containerd through CRI.
+func (n *realNode) containers(t *testing.T, ns, pod, name string) int {
+	t.Helper()
+	ctx := contextWithTimeout(t, 30*time.Second)
+	rt, err := cri.Connect(ctx, cri.RemoteConfig{Endpoint: "unix://" + filepath.Join(n.dir, "containerd", "containerd.sock")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close(ctx)
+	containers, err := rt.ListContainers(ctx, &runtimeapi.ContainerFilter{
+		LabelSelector: map[string]string{"io.kubernetes.pod.namespace": ns, "io.kubernetes.pod.name": pod, "io.kubernetes.container.name": name},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(containers)
+}

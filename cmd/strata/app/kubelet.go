@@ -20,6 +20,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/strata-dev/strata/kubelet/agent"
+	"github.com/strata-dev/strata/kubelet/containerlogs"
 	"github.com/strata-dev/strata/kubelet/node"
 	"github.com/strata-dev/strata/kubelet/runtime/containerdenv"
 	"github.com/strata-dev/strata/kubelet/server"
@@ -33,6 +34,7 @@ func newKubeletCommand() *cobra.Command {
 		kubeconfig, cpu, memory string
 		labels, taints          []string
 		nucleusDataDir          string
+		logMaxSize              string
 		real                    agent.Config
 	)
 	cfg := simulated.DefaultConfig()
@@ -62,6 +64,11 @@ without containers (tests and benchmarks).`,
 				return err
 			}
 			if cfg.Count <= 0 {
+				size, err := resource.ParseQuantity(logMaxSize)
+				if err != nil || size.Sign() <= 0 {
+					return fmt.Errorf("--container-log-max-size: %q is not a positive quantity such as 10Mi", logMaxSize)
+				}
+				real.ContainerLogMaxSize = size.Value()
 				real.Labels, real.Taints = cfg.Labels, cfg.Taints
 				return runKubelet(real, kubeconfig, nucleusDataDir)
 			}
@@ -102,6 +109,8 @@ without containers (tests and benchmarks).`,
 	f.StringVar(&real.RuntimeEndpoint, "container-runtime-endpoint", "", "CRI socket of the container runtime, e.g. unix:///run/containerd/containerd.sock")
 	f.StringVar(&real.RootDir, "root-dir", agent.DefaultRootDir, "directory of the kubelet's files (pods' volumes, certificates)")
 	f.StringVar(&real.PodLogsDir, "pod-logs-dir", agent.DefaultPodLogsDir, "directory of the containers' logs")
+	f.StringVar(&logMaxSize, "container-log-max-size", "10Mi", "size at which a container's log is rotated")
+	f.IntVar(&real.ContainerLogMaxFiles, "container-log-max-files", containerlogs.DefaultMaxFiles, "files a container's log keeps, the current one included (at least 2)")
 	f.StringVar(&real.Address, "address", "0.0.0.0", "address the kubelet API listens on")
 	f.Int32Var(&real.Port, "port", agent.DefaultPort, "port of the kubelet API")
 	f.StringVar(&real.TLSCertFile, "tls-cert-file", "", "serving certificate of the kubelet API")

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -598,6 +599,33 @@ func (r *Runtime) ContainerStatus(ctx context.Context, containerID string, verbo
 		return nil, cri.NotFound("container %q not found", containerID)
 	}
 	return &runtimeapi.ContainerStatusResponse{Status: clone(c.status)}, nil
+}
+
+// ReopenContainerLog implements cri.RuntimeService as containerd does: a
+// running container's log file is created again at its log path (when
+// its directory exists); any other container is an error.
+func (r *Runtime) ReopenContainerLog(ctx context.Context, containerID string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, ok := r.containers[containerID]
+	if !ok {
+		return cri.NotFound("container %q not found", containerID)
+	}
+	r.logf("ReopenContainerLog %s", containerName(c.status.Labels, c.status.Metadata.Name))
+	if err := r.injectedLocked("ReopenContainerLog"); err != nil {
+		return err
+	}
+	if c.status.State != runtimeapi.ContainerState_CONTAINER_RUNNING {
+		return fmt.Errorf("container %q is not running", containerID)
+	}
+	if c.status.LogPath == "" {
+		return nil
+	}
+	f, err := os.OpenFile(c.status.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		return fmt.Errorf("reopening the log of container %q: %w", containerID, err)
+	}
+	return f.Close()
 }
 
 // ExecSync implements cri.RuntimeService with the function given to
