@@ -17,6 +17,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -202,8 +203,9 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("kubelet: %w", err)
 	}
 	host := &stats.Host{NodeName: cfg.NodeName, RootDir: cfg.RootDir, Images: runtime}
-	// The first sample: CPU rates are measured from it.
-	host.NodeStats(ctx)
+	// CPU rates are measured from the latest sample, at most
+	// CPUSamplePeriod old.
+	go wait.UntilWithContext(ctx, host.SampleCPU, stats.CPUSamplePeriod)
 	api := server.New(server.Config{
 		NodeName:      cfg.NodeName,
 		Authenticator: authn,

@@ -154,7 +154,7 @@ func (r *Rotator) rotate(ctx context.Context, id string) error {
 	default:
 		size = info.Size()
 	}
-	rotated, err := filepath.Glob(globEscape(path) + ".*")
+	rotated, err := filepath.Glob(GlobEscape(path) + ".*")
 	if err != nil {
 		return err
 	}
@@ -292,8 +292,8 @@ func compress(path string) error {
 	return nil
 }
 
-// globEscape escapes the glob metacharacters of a path.
-func globEscape(path string) string {
+// GlobEscape escapes the glob metacharacters of a path.
+func GlobEscape(path string) string {
 	var b strings.Builder
 	for _, r := range path {
 		if strings.ContainsRune(`*?[\`, r) {

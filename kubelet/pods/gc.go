@@ -12,6 +12,7 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/klog/v2"
 
+	"github.com/strata-dev/strata/kubelet/containerlogs"
 	"github.com/strata-dev/strata/kubelet/cri"
 )
 
@@ -178,7 +179,7 @@ func removeContainerLogs(path string) error {
 	if path == "" {
 		return nil
 	}
-	rotated, err := filepath.Glob(path + ".*")
+	rotated, err := filepath.Glob(containerlogs.GlobEscape(path) + ".*")
 	if err != nil {
 		return fmt.Errorf("listing the rotated logs of %s: %w", path, err)
 	}

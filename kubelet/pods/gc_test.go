@@ -248,3 +248,28 @@ func TestWorkerKeepsWhatAFinishedPodRan(t *testing.T) {
 	diff(t, "a finished pod keeps its last state", []string{"app: terminated(0 Completed) last=terminated(1 Error) restarts=2"}, containerSummary(again.Status.ContainerStatuses))
 	diff(t, "containers", []string{"exited attempt=1", "exited attempt=2"}, e.containersOf("app"))
 }
+
+// A logs directory whose name holds glob metacharacters loses exactly the
+// container's files.
+func TestRemoveContainerLogsEscapesTheDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "logs[1]*?")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(dir, "0.log")
+	for _, name := range []string{"0.log", "0.log.20261202-150000", "0.log.20261202-140000.gz", "1.log"} {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := removeContainerLogs(log); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != "1.log" {
+		t.Errorf("left in the logs directory: %v, want only 1.log", entries)
+	}
+}

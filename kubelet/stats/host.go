@@ -65,6 +65,28 @@ type Filesystem struct {
 	Inodes, InodesFree        uint64
 }
 
+// CPUSamplePeriod is how often SampleCPU should run: the node's CPU rate
+// covers at most this much of the recent past, as cAdvisor's housekeeping
+// samples do.
+const CPUSamplePeriod = 10 * time.Second
+
+// SampleCPU records the node's cumulative CPU usage, so that the next
+// summary's rate is measured from it rather than from the summary before
+// (which may be long ago). Run it every CPUSamplePeriod.
+func (h *Host) SampleCPU(ctx context.Context) {
+	data, err := h.read("stat")
+	if err != nil {
+		klog.FromContext(ctx).V(2).Info("Cannot read the node's CPU usage", "err", err)
+		return
+	}
+	st, err := ParseProcStat(data)
+	if err != nil {
+		klog.FromContext(ctx).V(2).Info("Cannot read the node's CPU usage", "err", err)
+		return
+	}
+	h.rate.observe(h.now(), st.UsageCoreNanoSeconds)
+}
+
 // NodeStats reads the node's figures; the parts it cannot read are left
 // out (and logged at V(2)).
 func (h *Host) NodeStats(ctx context.Context) NodeStats {

@@ -3,6 +3,7 @@ package stats
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -268,6 +269,30 @@ func TestHostNodeStats(t *testing.T) {
 	got = broken.NodeStats(t.Context())
 	if got.CPU != nil || got.Fs != nil || got.Runtime != nil || got.Memory == nil || !got.StartTime.IsZero() {
 		t.Errorf("node stats without /proc/stat, root filesystem and runtime = %+v, want memory only", got)
+	}
+}
+
+// A summary long after the previous one reports the rate since the
+// latest background sample, not the average since that summary.
+func TestHostRateSinceTheLatestSample(t *testing.T) {
+	clock := clocktesting.NewFakePassiveClock(t1)
+	proc := writeProc(t, map[string]string{"stat": "cpu 0 0 0 0 0 0 0 0\nbtime 1767225600\n"})
+	h := &Host{NodeName: "n1", ProcDir: proc, Clock: clock}
+	setStat := func(after time.Duration, busyTicks int) {
+		t.Helper()
+		clock.SetTime(t1.Add(after))
+		stat := fmt.Sprintf("cpu %d 0 0 0 0 0 0 0\nbtime 1767225600\n", busyTicks)
+		if err := os.WriteFile(filepath.Join(proc, "stat"), []byte(stat), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.SampleCPU(t.Context())
+	setStat(50*time.Second, 0) // idle for 50s
+	h.SampleCPU(t.Context())
+	setStat(60*time.Second, 1000) // then 10s of one busy core (100 ticks/s)
+	got := h.NodeStats(t.Context())
+	if got.CPU == nil || got.CPU.UsageNanoCores == nil || *got.CPU.UsageNanoCores != 1_000_000_000 {
+		t.Errorf("cpu = %+v, want a rate of one core (1e9 nanocores) since the sample 10s ago", got.CPU)
 	}
 }
 

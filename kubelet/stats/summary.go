@@ -84,6 +84,10 @@ func (p *Provider) sandboxStats(ctx context.Context) []*runtimeapi.PodSandboxSta
 		return nil
 	}
 	stats, err := p.Runtime.ListPodSandboxStats(ctx, &runtimeapi.PodSandboxStatsFilter{})
+	if err != nil && ctx.Err() != nil {
+		// The request ended, not the runtime's ability: ask again next time.
+		return nil
+	}
 	if err != nil {
 		klog.FromContext(ctx).V(2).Info("The runtime gives no pod sandbox stats; adding up containers' stats instead", "retryAfter", sandboxStatsRetry, "err", err)
 		p.mu.Lock()
