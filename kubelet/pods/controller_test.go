@@ -14,6 +14,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	clientfake "k8s.io/client-go/kubernetes/fake"
@@ -187,6 +188,19 @@ func TestControllerPodGoneBeforeItsStatusIsWritten(t *testing.T) {
 		}
 		return false, nil, nil
 	})
+	// The fake clientset's watches do not replay what happened before they
+	// began: the pod is created once the controller watches, or its
+	// deletion could go unseen.
+	watching := make(chan struct{})
+	var watchOnce sync.Once
+	client.PrependWatchReactor("pods", func(action clienttesting.Action) (bool, watch.Interface, error) {
+		w, err := client.Tracker().Watch(action.GetResource(), action.GetNamespace())
+		if err != nil {
+			return true, nil, err
+		}
+		watchOnce.Do(func() { close(watching) })
+		return true, w, nil
+	})
 	rt := fake.New(clock.RealClock{})
 	dir := t.TempDir()
 	c, err := NewController(ControllerConfig{
@@ -199,6 +213,11 @@ func TestControllerPodGoneBeforeItsStatusIsWritten(t *testing.T) {
 		t.Fatal(err)
 	}
 	go func() { _ = c.Run(ctx) }()
+	select {
+	case <-watching:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the controller did not watch pods within 30s")
+	}
 
 	if _, err := client.CoreV1().Pods("default").Create(ctx, makePod("web").Containers("app").Obj(), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
