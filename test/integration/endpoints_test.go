@@ -88,7 +88,7 @@ func TestEndpointsFollowPods(t *testing.T) {
 	waitSlices := func(what string, want []string) {
 		t.Helper()
 		var got []string
-		err := pollErr(30*time.Second, func(ctx context.Context) (bool, error) {
+		err := pollErr(90*time.Second, func(ctx context.Context) (bool, error) {
 			var err error
 			got, err = sliceSummary(ctx, ns, "web")
 			return cmp.Equal(want, got), err

@@ -45,7 +45,7 @@ func createOwnedWidget(t *testing.T, ns, name string, owner *corev1.ConfigMap) {
 
 func waitGone(t *testing.T, what string, get func(ctx context.Context) error) {
 	t.Helper()
-	poll(t, 60*time.Second, what+" to be collected", func(ctx context.Context) (bool, error) {
+	poll(t, 120*time.Second, what+" to be collected", func(ctx context.Context) (bool, error) {
 		err := get(ctx)
 		if apierrors.IsNotFound(err) {
 			return true, nil
