@@ -7,6 +7,7 @@ import (
 	openapicontroller "k8s.io/apiextensions-apiserver/pkg/controller/openapi"
 	openapiv3controller "k8s.io/apiextensions-apiserver/pkg/controller/openapiv3"
 	genericapiserver "k8s.io/apiserver/pkg/server"
+	"k8s.io/client-go/rest"
 
 	"github.com/strata-dev/strata/nucleus/controllers"
 	// The controllers the nucleus runs.
@@ -63,7 +64,13 @@ func (c CompletedConfig) New() (*Nucleus, error) {
 	})
 	if len(c.ExtraConfig.Controllers) > 0 {
 		s.AddPostStartHookOrDie("strata-controllers", func(ctx genericapiserver.PostStartHookContext) error {
-			cc, err := controllers.NewContext(ctx.LoopbackClientConfig, c.ExtraConfig.RootCA, c.ExtraConfig.NodeMonitorGracePeriod)
+			// Upstream's controllers each have a client of their own; here they
+			// share one, so its rate limit is what several would have: one
+			// busy controller (the namespace controller emptying namespaces,
+			// the garbage collector) must not starve the others.
+			cfg := rest.CopyConfig(ctx.LoopbackClientConfig)
+			cfg.QPS, cfg.Burst = controllersQPS, controllersBurst
+			cc, err := controllers.NewContext(cfg, c.ExtraConfig.RootCA, c.ExtraConfig.NodeMonitorGracePeriod)
 			if err != nil {
 				return err
 			}
@@ -83,3 +90,11 @@ func startCRDOpenAPI(s *genericapiserver.GenericAPIServer, crdInformer apiextens
 		go openapiv3controller.NewController(crdInformer).Run(s.OpenAPIV3VersionedService, stop)
 	}
 }
+
+// The in-process controllers' shared client limit: ten upstream
+// controller clients' worth (kube-controller-manager's default is 20 QPS,
+// burst 30, per controller).
+const (
+	controllersQPS   = 200
+	controllersBurst = 300
+)
