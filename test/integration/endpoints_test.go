@@ -20,9 +20,19 @@ import (
 func runningPod(t *testing.T, ns, name, ip string, containerPort int32, ready bool) *corev1.Pod {
 	t.Helper()
 	ctx := context.Background()
+	// A Node of the namespace's own: the pod garbage collector deletes
+	// pods bound to a node that does not exist.
+	node := "endpoints-" + ns
+	_, err := c.kube.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: node}}, metav1.CreateOptions{})
+	switch {
+	case err == nil:
+		t.Cleanup(func() { _ = c.kube.CoreV1().Nodes().Delete(context.Background(), node, metav1.DeleteOptions{}) })
+	case !apierrors.IsAlreadyExists(err):
+		t.Fatal(err)
+	}
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"app": "web"}},
-		Spec: corev1.PodSpec{NodeName: "node-1", Containers: []corev1.Container{{
+		Spec: corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{
 			Name: "web", Image: "nginx", Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: containerPort}},
 		}}},
 	}
