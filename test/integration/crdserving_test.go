@@ -24,6 +24,7 @@ import (
 // install applies it again with served: true. The objects must survive with
 // their UIDs, their dependents must be left alone by the garbage collector
 // meanwhile and afterwards, and the apply must not conflict.
+//
 // Not parallel: it waits on the garbage collector's rediscovery of a kind
 // that is unserved and served again, which the rest of the suite's load
 // delayed past two minutes.
