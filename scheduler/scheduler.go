@@ -74,7 +74,6 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory) (
 	s := &Scheduler{
 		client:      client,
 		pods:        podInformer.Lister(),
-		synced:      []toolscache.InformerSynced{podInformer.Informer().HasSynced, nodeInformer.Informer().HasSynced},
 		cache:       newCache(),
 		broadcaster: broadcaster,
 		recorder:    broadcaster.NewRecorder(scheme.Scheme, SchedulerName),
@@ -83,14 +82,18 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory) (
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "scheduler"}),
 		unschedulable: map[string]bool{},
 	}
-	if _, err := podInformer.Informer().AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+	// The cache is filled by the handlers, which run after the informers'
+	// stores: scheduling waits until the handlers have seen the initial
+	// lists, or a pod could be scheduled against a cache with no node yet.
+	podHandler, err := podInformer.Informer().AddEventHandler(toolscache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj interface{}) { s.onPod(nil, obj.(*corev1.Pod)) },
 		UpdateFunc: func(old, obj interface{}) { s.onPod(old.(*corev1.Pod), obj.(*corev1.Pod)) },
 		DeleteFunc: s.onPodDelete,
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
-	if _, err := nodeInformer.Informer().AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+	nodeHandler, err := nodeInformer.Informer().AddEventHandler(toolscache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj interface{}) {
 			s.cache.setNode(obj.(*corev1.Node))
 			s.retryUnschedulable()
@@ -107,9 +110,11 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory) (
 				s.cache.removeNode(n.Name)
 			}
 		},
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
+	s.synced = []toolscache.InformerSynced{podHandler.HasSynced, nodeHandler.HasSynced}
 	return s, nil
 }
 

@@ -232,6 +232,10 @@ func (e *Env) startLocked(ctx context.Context) (err error) {
 		return err
 	}
 	o := options.NewOptions()
+	// As `strata up` runs it: watches end when a shutdown starts, so a
+	// restart takes seconds rather than the 60s request timeout during
+	// which no node could renew its lease.
+	o.ShutdownWatchTerminationGracePeriod = 5 * time.Second
 	for _, f := range e.settings.configure {
 		f(o)
 	}

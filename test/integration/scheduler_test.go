@@ -309,8 +309,10 @@ func TestSchedulerOnSimulatedNodes(t *testing.T) {
 
 // Restarting the nucleus right after a burst of creations loses nothing:
 // every pod is bound and runs, without a failed binding. (The restart is
-// graceful — testenv cannot SIGKILL an in-process server — and waits for
-// the clients' watches, so most bindings may land before it.)
+// graceful — testenv cannot SIGKILL an in-process server — and ends the
+// clients' watches as `strata up` does, so some bindings land before it.)
+// The restarted scheduler places the rest only once its cache holds the
+// nodes: no FailedScheduling "no nodes available".
 func TestSchedulerSurvivesRestart(t *testing.T) {
 	ctx := context.Background()
 	e := testenv.Start(t)
