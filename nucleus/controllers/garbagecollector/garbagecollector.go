@@ -189,11 +189,11 @@ func (gc *Collector) Run(ctx context.Context) {
 	logger := klog.FromContext(ctx)
 
 	gc.monitors.handlerFor = gc.handlerFor
-	synced, err := gc.monitors.sync(ctx, gc.discovery)
+	started, err := gc.monitors.sync(ctx, gc.discovery)
 	if err != nil {
 		logger.Error(err, "Discovering resources failed; retrying")
 	}
-	if !cache.WaitForNamedCacheSync("garbage collector", ctx.Done(), synced...) {
+	if !cache.WaitForNamedCacheSync("garbage collector", ctx.Done(), synced(started)...) {
 		return
 	}
 	for range 4 {
@@ -208,10 +208,36 @@ func (gc *Collector) Run(ctx context.Context) {
 	}, time.Second)
 	wait.UntilWithContext(ctx, func(ctx context.Context) {
 		gc.mapper.Reset()
-		if _, err := gc.monitors.sync(ctx, gc.discovery); err != nil {
+		started, err := gc.monitors.sync(ctx, gc.discovery)
+		if err != nil {
 			logger.Error(err, "Discovering resources failed")
 		}
+		for _, mon := range started {
+			go gc.recheckDependentsOf(ctx, mon)
+		}
 	}, rediscoveryPeriod)
+}
+
+// recheckDependentsOf looks again at every object owned by an object of a
+// resource that was just (again) found in discovery, once its monitor has
+// listed it. Its owners' deletions were not watched until then: a CRD
+// served again after `helm uninstall`, whose objects were deleted before the
+// collector noticed, would otherwise leave their dependents forever, as no
+// event of the owner ever comes. (Upstream's collector keeps polling owners
+// it has not observed; this checks each dependent once, when it may have
+// missed something.)
+func (gc *Collector) recheckDependentsOf(ctx context.Context, mon *monitor) {
+	if !cache.WaitForCacheSync(mon.stopped, mon.informer.HasSynced) {
+		return
+	}
+	gvk, err := gc.mapper.KindFor(mon.gvr)
+	if err != nil {
+		klog.FromContext(ctx).V(2).Info("Resolving the kind of a new resource failed", "resource", mon.gvr.String(), "err", err)
+		return
+	}
+	for _, dep := range gc.monitors.ownedBy(gvk.GroupKind()) {
+		gc.attemptToDelete.Add(dep)
+	}
 }
 
 func (gc *Collector) processDelete(ctx context.Context) bool {

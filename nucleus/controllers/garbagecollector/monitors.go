@@ -28,6 +28,8 @@ type monitor struct {
 	gvr      schema.GroupVersionResource
 	informer cache.SharedIndexInformer
 	stop     context.CancelFunc
+	// stopped is closed once the monitor is stopped.
+	stopped <-chan struct{}
 }
 
 // monitors keeps one informer per collectable resource, following discovery
@@ -73,8 +75,8 @@ func containsSlash(s string) bool {
 }
 
 // sync starts informers for new resources and stops those of resources that
-// are gone. It returns the informers started, to wait for.
-func (m *monitors) sync(ctx context.Context, d discovery.DiscoveryInterface) ([]cache.InformerSynced, error) {
+// are gone. It returns the monitors started, to wait for.
+func (m *monitors) sync(ctx context.Context, d discovery.DiscoveryInterface) ([]*monitor, error) {
 	lists, err := d.ServerPreferredResources()
 	if err != nil && !discovery.IsGroupDiscoveryFailedError(err) {
 		return nil, err
@@ -82,7 +84,7 @@ func (m *monitors) sync(ctx context.Context, d discovery.DiscoveryInterface) ([]
 	want := collectableResources(lists)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var started []cache.InformerSynced
+	var started []*monitor
 	for _, gvr := range want {
 		if _, ok := m.byGR[gvr]; ok {
 			continue
@@ -94,8 +96,9 @@ func (m *monitors) sync(ctx context.Context, d discovery.DiscoveryInterface) ([]
 		}
 		mctx, cancel := context.WithCancel(ctx)
 		go inf.RunWithContext(mctx)
-		m.byGR[gvr] = &monitor{gvr: gvr, informer: inf, stop: cancel}
-		started = append(started, inf.HasSynced)
+		mon := &monitor{gvr: gvr, informer: inf, stop: cancel, stopped: mctx.Done()}
+		m.byGR[gvr] = mon
+		started = append(started, mon)
 		klog.FromContext(ctx).V(1).Info("Monitoring resource", "resource", gvr.String())
 	}
 	// A failed group keeps its monitors: it may be back on the next pass.
@@ -120,6 +123,38 @@ func indexByOwner(obj interface{}) ([]string, error) {
 		uids = append(uids, string(ref.UID))
 	}
 	return uids, nil
+}
+
+// synced reports whether every informer of mons has listed its resource.
+func synced(mons []*monitor) []cache.InformerSynced {
+	out := make([]cache.InformerSynced, len(mons))
+	for i, mon := range mons {
+		out[i] = mon.informer.HasSynced
+	}
+	return out
+}
+
+// ownedBy returns every object, of any monitored resource, with an owner
+// reference of the group and kind.
+func (m *monitors) ownedBy(gk schema.GroupKind) []node {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []node
+	for gvr, mon := range m.byGR {
+		for _, obj := range mon.informer.GetStore().List() {
+			o, err := meta.Accessor(obj)
+			if err != nil {
+				continue
+			}
+			if slices.ContainsFunc(o.GetOwnerReferences(), func(ref metav1.OwnerReference) bool {
+				gv, err := schema.ParseGroupVersion(ref.APIVersion)
+				return err == nil && gv.Group == gk.Group && ref.Kind == gk.Kind
+			}) {
+				out = append(out, nodeOf(gvr, o))
+			}
+		}
+	}
+	return out
 }
 
 // dependents returns every object, of any monitored resource, owned by uid.
