@@ -30,7 +30,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
-	"github.com/strata-dev/strata/kubelet/cri"
 	"github.com/strata-dev/strata/kubelet/stats"
 )
 
@@ -534,27 +533,6 @@ spec:
 	})
 }
 
-// containersOf counts the containers of pod ns/name in containerd, the
-// running ones or all.
-func (n *realNode) containersOf(t *testing.T, ns, name string, runningOnly bool) int {
-	t.Helper()
-	ctx := contextWithTimeout(t, 30*time.Second)
-	rt, err := cri.Connect(ctx, cri.RemoteConfig{Endpoint: "unix://" + filepath.Join(n.dir, "containerd", "containerd.sock")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close(ctx)
-	filter := &runtimeapi.ContainerFilter{LabelSelector: map[string]string{"io.kubernetes.pod.namespace": ns, "io.kubernetes.pod.name": name}}
-	if runningOnly {
-		filter.State = &runtimeapi.ContainerStateValue{State: runtimeapi.ContainerState_CONTAINER_RUNNING}
-	}
-	containers, err := rt.ListContainers(ctx, filter)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(containers)
-}
-
 // requireNoRunningContainers fails unless containerd runs no container of
 // pod ns/name, and its sandbox is not ready: a pod deleted from the API
 // left nothing running.
@@ -563,11 +541,7 @@ func (n *realNode) requireNoRunningContainers(t *testing.T, ns, name string) {
 	if running := n.containersOf(t, ns, name, true); running != 0 {
 		t.Errorf("pod %s/%s left the API while containerd still runs %d of its containers", ns, name, running)
 	}
-	ctx := contextWithTimeout(t, 30*time.Second)
-	rt, err := cri.Connect(ctx, cri.RemoteConfig{Endpoint: "unix://" + filepath.Join(n.dir, "containerd", "containerd.sock")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, rt := n.criRuntime(t)
 	defer rt.Close(ctx)
 	sandboxes, err := rt.ListPodSandbox(ctx, &runtimeapi.PodSandboxFilter{
 		State:         &runtimeapi.PodSandboxStateValue{State: runtimeapi.PodSandboxState_SANDBOX_READY},

@@ -262,41 +262,48 @@ func contextWithTimeout(t *testing.T, d time.Duration) context.Context {
 	return ctx
 }
 
-// runningContainers counts the running containers named name in pods of
-// namespace ns, asking containerd through CRI.
-func (n *realNode) runningContainers(t *testing.T, ns, name string) int {
+// criRuntime connects to the node's containerd through CRI, as the
+// kubelet does, for checks of what really runs; the caller closes it.
+func (n *realNode) criRuntime(t *testing.T) (context.Context, *cri.Remote) {
 	t.Helper()
 	ctx := contextWithTimeout(t, 30*time.Second)
 	rt, err := cri.Connect(ctx, cri.RemoteConfig{Endpoint: "unix://" + filepath.Join(n.dir, "containerd", "containerd.sock")})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ctx, rt
+}
+
+// countContainers counts the containers in containerd whose labels (the
+// kubelet's io.kubernetes.* ones) include labels: the running ones, or all.
+func (n *realNode) countContainers(t *testing.T, labels map[string]string, runningOnly bool) int {
+	t.Helper()
+	ctx, rt := n.criRuntime(t)
 	defer rt.Close(ctx)
-	containers, err := rt.ListContainers(ctx, &runtimeapi.ContainerFilter{
-		State:         &runtimeapi.ContainerStateValue{State: runtimeapi.ContainerState_CONTAINER_RUNNING},
-		LabelSelector: map[string]string{"io.kubernetes.pod.namespace": ns, "io.kubernetes.container.name": name},
-	})
+	filter := &runtimeapi.ContainerFilter{LabelSelector: labels}
+	if runningOnly {
+		filter.State = &runtimeapi.ContainerStateValue{State: runtimeapi.ContainerState_CONTAINER_RUNNING}
+	}
+	containers, err := rt.ListContainers(ctx, filter)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return len(containers)
 }
 
-// containers counts the containers (in any state) named name of pod
-// ns/pod, asking containerd through CRI.
+// runningContainers counts the running containers named name in pods of
+// namespace ns.
+func (n *realNode) runningContainers(t *testing.T, ns, name string) int {
+	return n.countContainers(t, map[string]string{"io.kubernetes.pod.namespace": ns, "io.kubernetes.container.name": name}, true)
+}
+
+// containers counts the containers (in any state) named name of pod ns/pod.
 func (n *realNode) containers(t *testing.T, ns, pod, name string) int {
-	t.Helper()
-	ctx := contextWithTimeout(t, 30*time.Second)
-	rt, err := cri.Connect(ctx, cri.RemoteConfig{Endpoint: "unix://" + filepath.Join(n.dir, "containerd", "containerd.sock")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close(ctx)
-	containers, err := rt.ListContainers(ctx, &runtimeapi.ContainerFilter{
-		LabelSelector: map[string]string{"io.kubernetes.pod.namespace": ns, "io.kubernetes.pod.name": pod, "io.kubernetes.container.name": name},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(containers)
+	return n.countContainers(t, map[string]string{"io.kubernetes.pod.namespace": ns, "io.kubernetes.pod.name": pod, "io.kubernetes.container.name": name}, false)
+}
+
+// containersOf counts the containers of pod ns/name, the running ones or
+// all.
+func (n *realNode) containersOf(t *testing.T, ns, name string, runningOnly bool) int {
+	return n.countContainers(t, map[string]string{"io.kubernetes.pod.namespace": ns, "io.kubernetes.pod.name": name}, runningOnly)
 }
