@@ -47,10 +47,10 @@ type HugePages struct {
 
 // Filesystem is the size and use of a filesystem, as statfs reports it.
 type Filesystem struct {
-	// Capacity and Available are in bytes (available to unprivileged
-	// users).
-	Capacity, Available int64
-	Inodes, InodesFree  int64
+	// Capacity, Free and Available are in bytes (Free counts the blocks
+	// reserved for root, Available only what unprivileged users may use).
+	Capacity, Free, Available int64
+	Inodes, InodesFree        int64
 }
 
 // PIDs is the process ID limit and use.
@@ -125,7 +125,7 @@ func (h HostMachine) ReadMachine(context.Context) (Machine, error) {
 	if rootDir == "" {
 		rootDir = "/"
 	}
-	fs, err := statFilesystem(existingAncestor(rootDir))
+	fs, err := StatFilesystem(existingAncestor(rootDir))
 	if err != nil {
 		errs = append(errs, fmt.Errorf("reading the filesystem of %s: %w", rootDir, err))
 	}

@@ -2,8 +2,8 @@ package node
 
 import "syscall"
 
-// statFilesystem reports the filesystem holding path.
-func statFilesystem(path string) (Filesystem, error) {
+// StatFilesystem reports the filesystem holding path.
+func StatFilesystem(path string) (Filesystem, error) {
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(path, &st); err != nil {
 		return Filesystem{}, err
@@ -11,6 +11,7 @@ func statFilesystem(path string) (Filesystem, error) {
 	bsize := int64(st.Bsize)
 	return Filesystem{
 		Capacity:   int64(st.Blocks) * bsize,
+		Free:       int64(st.Bfree) * bsize,
 		Available:  int64(st.Bavail) * bsize,
 		Inodes:     int64(st.Files),
 		InodesFree: int64(st.Ffree),

@@ -4,7 +4,7 @@ package node
 
 import "errors"
 
-// statFilesystem is only implemented on Linux, the kubelet's platform.
-func statFilesystem(string) (Filesystem, error) {
+// StatFilesystem is only implemented on Linux, the kubelet's platform.
+func StatFilesystem(string) (Filesystem, error) {
 	return Filesystem{}, errors.New("statfs is only supported on linux")
 }

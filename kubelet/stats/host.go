@@ -60,10 +60,7 @@ type Host struct {
 }
 
 // Filesystem is what statfs reports of a filesystem.
-type Filesystem struct {
-	Capacity, Free, Available uint64
-	Inodes, InodesFree        uint64
-}
+type Filesystem = node.Filesystem
 
 // CPUSamplePeriod is how often SampleCPU should run: the node's CPU rate
 // covers at most this much of the recent past, as cAdvisor's housekeeping
@@ -178,7 +175,7 @@ func (h *Host) statfs(path string) (Filesystem, error) {
 	if h.Statfs != nil {
 		return h.Statfs(path)
 	}
-	return statfs(path)
+	return node.StatFilesystem(path)
 }
 
 // fsStats are a filesystem's figures as upstream reports them: used is
@@ -187,12 +184,12 @@ func (h *Host) statfs(path string) (Filesystem, error) {
 func fsStats(fs Filesystem, at time.Time) *FsStats {
 	return &FsStats{
 		Time:           metav1.NewTime(at),
-		CapacityBytes:  ptr(fs.Capacity),
-		AvailableBytes: ptr(fs.Available),
-		UsedBytes:      ptr(fs.Capacity - min(fs.Free, fs.Capacity)),
-		Inodes:         ptr(fs.Inodes),
-		InodesFree:     ptr(fs.InodesFree),
-		InodesUsed:     ptr(fs.Inodes - min(fs.InodesFree, fs.Inodes)),
+		CapacityBytes:  ptr(uint64(fs.Capacity)),
+		AvailableBytes: ptr(uint64(fs.Available)),
+		UsedBytes:      ptr(uint64(fs.Capacity - min(fs.Free, fs.Capacity))),
+		Inodes:         ptr(uint64(fs.Inodes)),
+		InodesFree:     ptr(uint64(fs.InodesFree)),
+		InodesUsed:     ptr(uint64(fs.Inodes - min(fs.InodesFree, fs.Inodes))),
 	}
 }
 
