@@ -149,10 +149,11 @@ func Run(ctx context.Context, cfg Config) error {
 			return fmt.Errorf("kubelet: %w", err)
 		}
 	}
-	tlsConfig, err := server.TLSConfig(cfg.TLSCertFile, cfg.TLSKeyFile, cfg.ClientCAFile)
+	certs, err := server.LoadCertificates(cfg.TLSCertFile, cfg.TLSKeyFile, cfg.ClientCAFile)
 	if err != nil {
-		return fmt.Errorf("kubelet: the kubelet API's certificates: %w", err)
+		return fmt.Errorf("kubelet: %w", err)
 	}
+	go certs.Run(ctx)
 
 	rc := rest.CopyConfig(cfg.Client)
 	rc.UserAgent = "strata-kubelet/" + cfg.NodeName
@@ -191,7 +192,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// webhook authentication and authorization: the node's credentials may
 	// create TokenReviews and SubjectAccessReviews (node authorizer).
 	authn, err := server.NewAuthenticator(server.AuthenticatorConfig{
-		ClientCAFile: cfg.ClientCAFile, TokenReviews: client.AuthenticationV1(), TokenCacheTTL: cfg.TokenCacheTTL,
+		ClientCA: certs.ClientCA(), TokenReviews: client.AuthenticationV1(), TokenCacheTTL: cfg.TokenCacheTTL,
 	})
 	if err != nil {
 		return fmt.Errorf("kubelet: %w", err)
@@ -239,7 +240,7 @@ func Run(ctx context.Context, cfg Config) error {
 	for _, r := range c.runners {
 		run(r.name, r.run)
 	}
-	run("kubelet API", func(ctx context.Context) error { return api.Serve(ctx, ln, tlsConfig) })
+	run("kubelet API", func(ctx context.Context) error { return api.Serve(ctx, ln, certs.TLSConfig()) })
 	log.Info("Kubelet started", "api", ln.Addr().String(), "runtime", cfg.RuntimeEndpoint, "startup", time.Since(started).Round(time.Millisecond))
 	<-ctx.Done()
 	log.Info("Stopping kubelet; containers keep running")

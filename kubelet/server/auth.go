@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -38,9 +37,10 @@ func webhookRetryBackoff() *wait.Backoff {
 
 // AuthenticatorConfig configures NewAuthenticator.
 type AuthenticatorConfig struct {
-	// ClientCAFile holds the CAs that sign client certificates: a client
-	// presenting one is the certificate's CN, in the groups of its O.
-	ClientCAFile string
+	// ClientCA holds the CAs that sign client certificates (see
+	// Certificates.ClientCA): a client presenting one is the certificate's
+	// CN, in the groups of its O.
+	ClientCA dynamiccertificates.CAContentProvider
 	// TokenReviews checks bearer tokens (TokenReview); without it bearer
 	// tokens are not accepted.
 	TokenReviews authenticationv1client.AuthenticationV1Interface
@@ -56,23 +56,15 @@ type AuthenticatorConfig struct {
 // server's TokenReview accepts. Authenticated users are also in
 // system:authenticated. Anything else is not authenticated (401).
 func NewAuthenticator(cfg AuthenticatorConfig) (authenticator.Request, error) {
-	if cfg.ClientCAFile == "" {
-		return nil, errors.New("no client CA file for the kubelet API (--client-ca-file)")
-	}
-	pem, err := os.ReadFile(cfg.ClientCAFile)
-	if err != nil {
-		return nil, fmt.Errorf("reading the client CA: %w", err)
-	}
-	ca, err := dynamiccertificates.NewStaticCAContent("client-ca-bundle::"+cfg.ClientCAFile, pem)
-	if err != nil {
-		return nil, fmt.Errorf("the client CA %s: %w", cfg.ClientCAFile, err)
+	if cfg.ClientCA == nil {
+		return nil, errors.New("no client CA for the kubelet API (--client-ca-file)")
 	}
 	ttl := cfg.TokenCacheTTL
 	if ttl == 0 {
 		ttl = DefaultTokenCacheTTL
 	}
 	factory := authenticatorfactory.DelegatingAuthenticatorConfig{
-		ClientCertificateCAContentProvider: ca,
+		ClientCertificateCAContentProvider: cfg.ClientCA,
 		CacheTTL:                           ttl,
 		WebhookRetryBackoff:                webhookRetryBackoff(),
 	}

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
+	"k8s.io/apiserver/pkg/server/dynamiccertificates"
 	"k8s.io/client-go/kubernetes"
 	authenticationv1client "k8s.io/client-go/kubernetes/typed/authentication/v1"
 	"k8s.io/client-go/rest"
@@ -314,7 +315,7 @@ func TestDelegation(t *testing.T) {
 		mu.Unlock()
 		sar.Status.Allowed = ra.Subresource == "proxy"
 	})
-	authn, err := NewAuthenticator(AuthenticatorConfig{ClientCAFile: writeCA(t), TokenReviews: client.AuthenticationV1()})
+	authn, err := NewAuthenticator(AuthenticatorConfig{ClientCA: testCA(t), TokenReviews: client.AuthenticationV1()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,11 +346,15 @@ func TestDelegation(t *testing.T) {
 	}
 }
 
-func writeCA(t *testing.T) string {
+func testCA(t *testing.T) dynamiccertificates.CAContentProvider {
 	t.Helper()
 	dir := pki.Dir(t.TempDir())
 	if _, err := dir.EnsureCA(); err != nil {
 		t.Fatal(err)
 	}
-	return dir.CACertFile()
+	ca, err := dynamiccertificates.NewDynamicCAContentFromFile("client-ca-bundle", dir.CACertFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca
 }

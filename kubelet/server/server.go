@@ -25,12 +25,10 @@ package server
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -163,33 +161,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, tlsConfig *tls.Conf
 	}
 	<-stopped
 	return nil
-}
-
-// TLSConfig serves certFile and keyFile and asks clients for a
-// certificate, naming the CAs of clientCAFile as acceptable. As upstream's
-// kubelet it does not require one: clients may authenticate with a bearer
-// token instead, and the Authenticator verifies certificates.
-func TLSConfig(certFile, keyFile, clientCAFile string) (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		return nil, fmt.Errorf("loading the kubelet serving certificate: %w", err)
-	}
-	pem, err := os.ReadFile(clientCAFile)
-	if err != nil {
-		return nil, fmt.Errorf("reading the client CA: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("no certificates in %s", clientCAFile)
-	}
-	return &tls.Config{
-		MinVersion:   tls.VersionTLS12,
-		Certificates: []tls.Certificate{cert},
-		ClientAuth:   tls.RequestClientCert,
-		ClientCAs:    pool,
-		// HTTP/1.1 only: SPDY and WebSocket upgrades need it.
-		NextProtos: []string{"http/1.1"},
-	}, nil
 }
 
 // writeError answers with a plain text message, as the kubelet does; the

@@ -98,18 +98,18 @@ func start(t *testing.T) *env {
 	writeFile(t, filepath.Join(logDir, "side.log"), "2026-01-01T00:00:00Z stdout F second run\n")
 	writeFile(t, filepath.Join(logDir, "side-0.log"), "2026-01-01T00:00:00Z stdout F first run\n")
 
-	authn, err := NewAuthenticator(AuthenticatorConfig{ClientCAFile: dir.CACertFile(), TokenReviews: tokenReviews(t)})
+	certs, err := LoadCertificates(dir.CertFile("kubelet"), dir.KeyFile("kubelet"), dir.CACertFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	authn, err := NewAuthenticator(AuthenticatorConfig{ClientCA: certs.ClientCA(), TokenReviews: tokenReviews(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := New(Config{NodeName: "n1", Authenticator: authn, Authorizer: nucleusAndMasters,
 		Pods: podList{web}, Runtime: rt, Stats: fakeStats{}, LogPollInterval: 10 * time.Millisecond})
-	tlsConfig, err := TLSConfig(dir.CertFile("kubelet"), dir.KeyFile("kubelet"), dir.CACertFile())
-	if err != nil {
-		t.Fatal(err)
-	}
 	ts := httptest.NewUnstartedServer(s.Handler())
-	ts.TLS = tlsConfig
+	ts.TLS = certs.TLSConfig()
 	ts.StartTLS()
 	t.Cleanup(ts.Close)
 	return &env{url: ts.URL, runtime: rt, dir: dir, logDir: logDir}
@@ -419,10 +419,11 @@ func TestLogContainerID(t *testing.T) {
 func TestServe(t *testing.T) {
 	e := start(t)
 	s := New(Config{Pods: podList{}, Runtime: e.runtime, Authenticator: allowAll, Authorizer: allowAll})
-	tlsConfig, err := TLSConfig(e.dir.CertFile("kubelet"), e.dir.KeyFile("kubelet"), e.dir.CACertFile())
+	certs, err := LoadCertificates(e.dir.CertFile("kubelet"), e.dir.KeyFile("kubelet"), e.dir.CACertFile())
 	if err != nil {
 		t.Fatal(err)
 	}
+	tlsConfig := certs.TLSConfig()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -80,10 +80,11 @@ func TestKubectlLogsExecPortForward(t *testing.T) {
 	if err := certs.EnsureServingCert(ca, "kubelet", []string{"127.0.0.1"}); err != nil {
 		t.Fatal(err)
 	}
-	tlsConfig, err := server.TLSConfig(certs.CertFile("kubelet"), certs.KeyFile("kubelet"), clusterPKI.CACertFile())
+	apiCerts, err := server.LoadCertificates(certs.CertFile("kubelet"), certs.KeyFile("kubelet"), clusterPKI.CACertFile())
 	if err != nil {
 		t.Fatal(err)
 	}
+	tlsConfig := apiCerts.TLSConfig()
 	const nodeName = "e2e-kubelet-api"
 	// As a real kubelet, it asks the nucleus who its clients are and what
 	// they may do, with the node's credentials.
@@ -93,7 +94,7 @@ func TestKubectlLogsExecPortForward(t *testing.T) {
 	nodeConfig := rest.AnonymousClientConfig(cfg)
 	nodeConfig.CertFile, nodeConfig.KeyFile = certs.CertFile("node"), certs.KeyFile("node")
 	nodeClient := kubernetes.NewForConfigOrDie(nodeConfig)
-	authn, err := server.NewAuthenticator(server.AuthenticatorConfig{ClientCAFile: clusterPKI.CACertFile(), TokenReviews: nodeClient.AuthenticationV1()})
+	authn, err := server.NewAuthenticator(server.AuthenticatorConfig{ClientCA: apiCerts.ClientCA(), TokenReviews: nodeClient.AuthenticationV1()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,16 +82,17 @@ func startFakeKubelet(t *testing.T, e *testenv.Env, client kubernetes.Interface,
 	if err := dir.EnsureServingCert(servingCA, "kubelet", []string{"127.0.0.1"}); err != nil {
 		t.Fatal(err)
 	}
-	tlsConfig, err := server.TLSConfig(dir.CertFile("kubelet"), dir.KeyFile("kubelet"), clusterPKI.CACertFile())
+	apiCerts, err := server.LoadCertificates(dir.CertFile("kubelet"), dir.KeyFile("kubelet"), clusterPKI.CACertFile())
 	if err != nil {
 		t.Fatal(err)
 	}
+	tlsConfig := apiCerts.TLSConfig()
 	nodeConfig, err := e.UserConfig("system:node:"+node, "system:nodes")
 	if err != nil {
 		t.Fatal(err)
 	}
 	nodeClient := kubernetes.NewForConfigOrDie(nodeConfig)
-	authn, err := server.NewAuthenticator(server.AuthenticatorConfig{ClientCAFile: clusterPKI.CACertFile(), TokenReviews: nodeClient.AuthenticationV1()})
+	authn, err := server.NewAuthenticator(server.AuthenticatorConfig{ClientCA: apiCerts.ClientCA(), TokenReviews: nodeClient.AuthenticationV1()})
 	if err != nil {
 		t.Fatal(err)
 	}
