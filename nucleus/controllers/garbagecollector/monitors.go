@@ -137,38 +137,35 @@ func synced(mons []*monitor) []cache.InformerSynced {
 // ownedBy returns every object, of any monitored resource, with an owner
 // reference of the group and kind.
 func (m *monitors) ownedBy(gk schema.GroupKind) []node {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	var out []node
-	for gvr, mon := range m.byGR {
-		for _, obj := range mon.informer.GetStore().List() {
-			o, err := meta.Accessor(obj)
-			if err != nil {
-				continue
-			}
-			if slices.ContainsFunc(o.GetOwnerReferences(), func(ref metav1.OwnerReference) bool {
+	return m.collect(func(mon *monitor) ([]interface{}, error) { return mon.informer.GetStore().List(), nil },
+		func(o metav1.Object) bool {
+			return slices.ContainsFunc(o.GetOwnerReferences(), func(ref metav1.OwnerReference) bool {
 				gv, err := schema.ParseGroupVersion(ref.APIVersion)
 				return err == nil && gv.Group == gk.Group && ref.Kind == gk.Kind
-			}) {
-				out = append(out, nodeOf(gvr, o))
-			}
-		}
-	}
-	return out
+			})
+		})
 }
 
 // dependents returns every object, of any monitored resource, owned by uid.
 func (m *monitors) dependents(uid types.UID) []node {
+	return m.collect(func(mon *monitor) ([]interface{}, error) {
+		return mon.informer.GetIndexer().ByIndex(ownerIndex, string(uid))
+	}, nil)
+}
+
+// collect returns the objects that objects finds in each monitor's cache,
+// those keep accepts (all if keep is nil).
+func (m *monitors) collect(objects func(*monitor) ([]interface{}, error), keep func(metav1.Object) bool) []node {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	var out []node
 	for gvr, mon := range m.byGR {
-		objs, err := mon.informer.GetIndexer().ByIndex(ownerIndex, string(uid))
+		objs, err := objects(mon)
 		if err != nil {
 			continue
 		}
 		for _, obj := range objs {
-			if o, err := meta.Accessor(obj); err == nil {
+			if o, err := meta.Accessor(obj); err == nil && (keep == nil || keep(o)) {
 				out = append(out, nodeOf(gvr, o))
 			}
 		}
