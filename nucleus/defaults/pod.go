@@ -56,17 +56,11 @@ func PodSpec(spec *corev1.PodSpec) {
 	for i := range spec.Containers {
 		Container(&spec.Containers[i], spec.HostNetwork)
 	}
+	// Ephemeral containers get the container defaults too (port protocols
+	// included, so that their validation says what is wrong: ports are
+	// forbidden), but not host network ports, as upstream.
 	for i := range spec.EphemeralContainers {
-		ec := &spec.EphemeralContainers[i].EphemeralContainerCommon
-		if ec.TerminationMessagePath == "" {
-			ec.TerminationMessagePath = corev1.TerminationMessagePathDefault
-		}
-		if ec.TerminationMessagePolicy == "" {
-			ec.TerminationMessagePolicy = corev1.TerminationMessageReadFile
-		}
-		if ec.ImagePullPolicy == "" {
-			ec.ImagePullPolicy = ImagePullPolicy(ec.Image)
-		}
+		Container((*corev1.Container)(&spec.EphemeralContainers[i].EphemeralContainerCommon), false)
 	}
 	for i := range spec.Volumes {
 		Volume(&spec.Volumes[i])

@@ -33,8 +33,8 @@ func ValidatePodTemplateSpec(spec *corev1.PodTemplateSpec, fldPath *field.Path) 
 	return append(errs, ValidatePodSpec(&spec.Spec, fldPath.Child("spec"))...)
 }
 
-// ValidatePodSpec checks a pod spec: volumes, containers, policies and the
-// scheduling fields.
+// ValidatePodSpec checks a pod spec: volumes, containers (init, app and
+// ephemeral), policies and the scheduling fields.
 func ValidatePodSpec(spec *corev1.PodSpec, fldPath *field.Path) field.ErrorList {
 	volumes, errs := validateVolumes(spec.Volumes, fldPath.Child("volumes"))
 	if len(spec.Containers) == 0 {
@@ -43,6 +43,7 @@ func ValidatePodSpec(spec *corev1.PodSpec, fldPath *field.Path) field.ErrorList 
 	names := sets.New[string]()
 	errs = append(errs, validateContainers(spec.InitContainers, true, spec, volumes, names, fldPath.Child("initContainers"))...)
 	errs = append(errs, validateContainers(spec.Containers, false, spec, volumes, names, fldPath.Child("containers"))...)
+	errs = append(errs, validateEphemeralContainers(spec, volumes, names, fldPath.Child("ephemeralContainers"))...)
 
 	switch {
 	case spec.RestartPolicy == "":

@@ -19,38 +19,48 @@ var (
 )
 
 // validateContainers checks the init or app containers of spec. names
-// collects the container names seen so far (they are unique across init
-// and app containers); volumes holds the names of the pod's volumes.
+// collects the container names seen so far (they are unique across init,
+// app and ephemeral containers); volumes holds the names of the pod's
+// volumes.
 func validateContainers(containers []corev1.Container, init bool, spec *corev1.PodSpec, volumes, names sets.Set[string], fldPath *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	for i := range containers {
 		c := &containers[i]
 		p := fldPath.Index(i)
-		switch {
-		case c.Name == "":
-			errs = append(errs, field.Required(p.Child("name"), ""))
-		case names.Has(c.Name):
-			errs = append(errs, field.Duplicate(p.Child("name"), c.Name))
-		default:
-			errs = append(errs, messages(p.Child("name"), c.Name, validation.IsDNS1123Label(c.Name))...)
-		}
-		names.Insert(c.Name)
-		switch {
-		case c.Image == "":
-			errs = append(errs, field.Required(p.Child("image"), ""))
-		case c.Image != strings.TrimSpace(c.Image):
-			errs = append(errs, field.Invalid(p.Child("image"), c.Image, "must not have leading or trailing whitespace"))
-		}
-		errs = append(errs, enum(c.ImagePullPolicy, pullPolicies, p.Child("imagePullPolicy"))...)
-		errs = append(errs, enum(c.TerminationMessagePolicy, terminationPolices, p.Child("terminationMessagePolicy"))...)
+		errs = append(errs, validateContainerCommon(c, spec, volumes, names, p)...)
 		errs = append(errs, validateContainerRestartPolicy(c, init, p.Child("restartPolicy"))...)
-		errs = append(errs, validatePorts(c.Ports, spec.HostNetwork, p.Child("ports"))...)
-		errs = append(errs, validateEnv(c.Env, p.Child("env"))...)
-		errs = append(errs, validateEnvFrom(c.EnvFrom, p.Child("envFrom"))...)
-		errs = append(errs, validateVolumeMounts(c.VolumeMounts, volumes, p.Child("volumeMounts"))...)
-		errs = append(errs, ValidateResourceRequirements(&c.Resources, p.Child("resources"))...)
 		errs = append(errs, validateContainerProbes(c, init && !restartable(c), p)...)
 	}
+	return errs
+}
+
+// validateContainerCommon checks what every kind of container (init, app,
+// ephemeral) has: a unique name, an image, policies, ports, environment,
+// volume mounts and resources. It adds the container's name to names.
+func validateContainerCommon(c *corev1.Container, spec *corev1.PodSpec, volumes, names sets.Set[string], p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	switch {
+	case c.Name == "":
+		errs = append(errs, field.Required(p.Child("name"), ""))
+	case names.Has(c.Name):
+		errs = append(errs, field.Duplicate(p.Child("name"), c.Name))
+	default:
+		errs = append(errs, messages(p.Child("name"), c.Name, validation.IsDNS1123Label(c.Name))...)
+	}
+	names.Insert(c.Name)
+	switch {
+	case c.Image == "":
+		errs = append(errs, field.Required(p.Child("image"), ""))
+	case c.Image != strings.TrimSpace(c.Image):
+		errs = append(errs, field.Invalid(p.Child("image"), c.Image, "must not have leading or trailing whitespace"))
+	}
+	errs = append(errs, enum(c.ImagePullPolicy, pullPolicies, p.Child("imagePullPolicy"))...)
+	errs = append(errs, enum(c.TerminationMessagePolicy, terminationPolices, p.Child("terminationMessagePolicy"))...)
+	errs = append(errs, validatePorts(c.Ports, spec.HostNetwork, p.Child("ports"))...)
+	errs = append(errs, validateEnv(c.Env, p.Child("env"))...)
+	errs = append(errs, validateEnvFrom(c.EnvFrom, p.Child("envFrom"))...)
+	errs = append(errs, validateVolumeMounts(c.VolumeMounts, volumes, p.Child("volumeMounts"))...)
+	errs = append(errs, ValidateResourceRequirements(&c.Resources, p.Child("resources"))...)
 	return errs
 }
 

@@ -43,6 +43,8 @@ type Definition[T Object] struct {
 	// object checks of Validate run on updates too).
 	Validate       func(ctx context.Context, obj T) field.ErrorList
 	ValidateUpdate func(ctx context.Context, obj, old T) field.ErrorList
+	// ValidateCreate adds the checks only a new object gets.
+	ValidateCreate func(ctx context.Context, obj T) field.ErrorList
 	// ValidateStatusUpdate checks an update through the status subresource.
 	ValidateStatusUpdate func(ctx context.Context, obj, old T) field.ErrorList
 	// PrepareForCreate and PrepareForUpdate adjust the object before

@@ -41,43 +41,68 @@ func (r *REST) ShortNames() []string { return r.shortNames }
 // Categories returns the categories (such as "all") the resource is in.
 func (r *REST) Categories() []string { return r.categories }
 
-// StatusREST is the storage of the status subresource.
-type StatusREST struct {
+// SubresourceREST is the storage of a subresource that reads the whole
+// object and writes only its part of it, through its own update strategy:
+// the status subresource, or a resource's own ones (a pod's
+// ephemeralcontainers). It never creates or deletes.
+type SubresourceREST struct {
 	store *genericregistry.Store
 }
 
+var _ rest.Patcher = &SubresourceREST{}
+var _ rest.ResetFieldsStrategy = &SubresourceREST{}
+
 // New returns an empty object.
-func (r *StatusREST) New() runtime.Object { return r.store.New() }
+func (r *SubresourceREST) New() runtime.Object { return r.store.New() }
 
 // Destroy does nothing: the main store owns the storage.
-func (r *StatusREST) Destroy() {}
+func (r *SubresourceREST) Destroy() {}
 
 // Get retrieves the object.
-func (r *StatusREST) Get(ctx context.Context, name string, options *metav1.GetOptions) (runtime.Object, error) {
+func (r *SubresourceREST) Get(ctx context.Context, name string, options *metav1.GetOptions) (runtime.Object, error) {
 	return r.store.Get(ctx, name, options)
 }
 
-// Update writes the status of the object.
-func (r *StatusREST) Update(ctx context.Context, name string, objInfo rest.UpdatedObjectInfo, createValidation rest.ValidateObjectFunc, updateValidation rest.ValidateObjectUpdateFunc, forceAllowCreate bool, options *metav1.UpdateOptions) (runtime.Object, bool, error) {
+// Update writes the subresource's part of the object.
+func (r *SubresourceREST) Update(ctx context.Context, name string, objInfo rest.UpdatedObjectInfo, createValidation rest.ValidateObjectFunc, updateValidation rest.ValidateObjectUpdateFunc, forceAllowCreate bool, options *metav1.UpdateOptions) (runtime.Object, bool, error) {
 	// Subresources never create.
 	return r.store.Update(ctx, name, objInfo, createValidation, updateValidation, false, options)
 }
 
-// GetResetFields names the fields a status update leaves alone.
-func (r *StatusREST) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
+// GetResetFields names the fields an update through the subresource leaves
+// alone.
+func (r *SubresourceREST) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
 	return r.store.GetResetFields()
 }
 
 // ConvertToTable prints the object like the main endpoint.
-func (r *StatusREST) ConvertToTable(ctx context.Context, object runtime.Object, tableOptions runtime.Object) (*metav1.Table, error) {
+func (r *SubresourceREST) ConvertToTable(ctx context.Context, object runtime.Object, tableOptions runtime.Object) (*metav1.Table, error) {
 	return r.store.ConvertToTable(ctx, object, tableOptions)
+}
+
+// SubresourceStrategy is how a subresource writes its part of an object
+// and which fields server-side apply may not own through it.
+type SubresourceStrategy interface {
+	rest.RESTUpdateStrategy
+	rest.ResetFieldsStrategy
+}
+
+// Subresource returns the storage of a subresource of s: a copy of the main
+// store that updates through strategy and neither creates nor deletes.
+func (s *Storage) Subresource(strategy SubresourceStrategy) *SubresourceREST {
+	sub := *s.REST.Store
+	sub.CreateStrategy = nil
+	sub.DeleteStrategy = nil
+	sub.UpdateStrategy = strategy
+	sub.ResetFieldsStrategy = strategy
+	return &SubresourceREST{store: &sub}
 }
 
 // Storage is what New builds: the main store and, when the Definition asks
 // for it, the status store.
 type Storage struct {
 	*REST
-	Status *StatusREST
+	Status *SubresourceREST
 }
 
 // New builds the storage of a resource. typer is the scheme; groupVersion
@@ -115,13 +140,7 @@ func New[T Object](def *Definition[T], typer runtime.ObjectTyper, groupVersion s
 	}
 	out := &Storage{REST: &REST{Store: s, shortNames: def.ShortNames, categories: def.Categories}}
 	if def.Status {
-		statusStore := *s
-		statusStrategy := StatusStrategy[T]{Strategy: strategy}
-		statusStore.CreateStrategy = nil
-		statusStore.DeleteStrategy = nil
-		statusStore.UpdateStrategy = statusStrategy
-		statusStore.ResetFieldsStrategy = statusStrategy
-		out.Status = &StatusREST{store: &statusStore}
+		out.Status = out.Subresource(StatusStrategy[T]{Strategy: strategy})
 	}
 	return out, nil
 }

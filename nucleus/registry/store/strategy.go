@@ -58,12 +58,15 @@ func (s Strategy[T]) PrepareForUpdate(ctx context.Context, obj, old runtime.Obje
 	}
 }
 
-// Validate checks metadata and the resource's own rules.
+// Validate checks metadata and the resource's own rules for a new object.
 func (s Strategy[T]) Validate(ctx context.Context, obj runtime.Object) field.ErrorList {
 	o := obj.(T)
 	errs := genericvalidation.ValidateObjectMetaAccessor(o, s.def.Namespaced, s.nameValidation(), field.NewPath("metadata"))
 	if s.def.Validate != nil {
 		errs = append(errs, s.def.Validate(ctx, o)...)
+	}
+	if s.def.ValidateCreate != nil {
+		errs = append(errs, s.def.ValidateCreate(ctx, o)...)
 	}
 	return errs
 }

@@ -195,7 +195,7 @@ func TestPodREST(t *testing.T) {
 		if e := found["pods/eviction"]; e.Group != "policy" || e.Version != "v1" || e.Kind != "Eviction" {
 			t.Errorf("pods/eviction kind = %s/%s %s, want policy/v1 Eviction", e.Group, e.Version, e.Kind)
 		}
-		for _, name := range []string{"pods/status", "pods/binding", "nodes", "nodes/status", "namespaces/finalize"} {
+		for _, name := range []string{"pods/status", "pods/binding", "pods/ephemeralcontainers", "nodes", "nodes/status", "namespaces/finalize"} {
 			if _, ok := found[name]; !ok {
 				t.Errorf("%s not served", name)
 			}

@@ -1,4 +1,5 @@
-// Package pod serves core v1 Pods (with status, binding and eviction).
+// Package pod serves core v1 Pods (with status, binding, eviction and
+// ephemeralcontainers).
 package pod
 
 import (
@@ -28,6 +29,9 @@ var Definition = &store.Definition[*corev1.Pod]{
 	},
 	ValidateUpdate: func(_ context.Context, pod, old *corev1.Pod) field.ErrorList {
 		return validation.ValidatePodUpdate(pod, old)
+	},
+	ValidateCreate: func(_ context.Context, pod *corev1.Pod) field.ErrorList {
+		return validation.ValidatePodCreate(pod)
 	},
 	ValidateStatusUpdate: func(_ context.Context, pod, _ *corev1.Pod) field.ErrorList {
 		return validation.ValidatePodStatusUpdate(pod)
