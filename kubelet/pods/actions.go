@@ -34,6 +34,9 @@ type Actions struct {
 	InitContainersToStart []int
 	// ContainersToStart are indexes in spec.containers.
 	ContainersToStart []int
+	// EphemeralContainersToStart are indexes in spec.ephemeralContainers:
+	// those never started (they are never restarted).
+	EphemeralContainersToStart []int
 	// ContainersToKill are running containers to stop (and maybe restart).
 	ContainersToKill []ContainerToKill
 }
@@ -51,7 +54,7 @@ type ContainerToKill struct {
 // Empty tells whether the actions do nothing.
 func (a Actions) Empty() bool {
 	return !a.KillPod && !a.CreateSandbox && len(a.InitContainersToStart) == 0 &&
-		len(a.ContainersToStart) == 0 && len(a.ContainersToKill) == 0
+		len(a.ContainersToStart) == 0 && len(a.ContainersToKill) == 0 && len(a.EphemeralContainersToStart) == 0
 }
 
 func (a *Actions) kill(c *RuntimeContainer, message string, reason KillReason) {
@@ -108,7 +111,18 @@ func ComputeActions(pod *corev1.Pod, rt *RuntimePod, probes ProbeResults) Action
 		return actions
 	}
 
+	// Ephemeral containers start once, even before initialization
+	// completes, and never again (kubectl debug).
+	for i := range pod.Spec.EphemeralContainers {
+		if rt.FindContainer(pod.Spec.EphemeralContainers[i].Name) == nil {
+			actions.EphemeralContainersToStart = append(actions.EphemeralContainersToStart, i)
+		}
+	}
+
 	initialized := computeInitContainerActions(pod, rt, probes, &actions)
+	if actions.KillPod {
+		actions.EphemeralContainersToStart = nil
+	}
 	if actions.KillPod || !initialized {
 		return actions
 	}
@@ -158,6 +172,7 @@ func ComputeActions(pod *corev1.Pod, rt *RuntimePod, probes ProbeResults) Action
 		// keep it alive.
 		actions.KillPod = true
 		actions.InitContainersToStart = nil
+		actions.EphemeralContainersToStart = nil
 	}
 	return actions
 }

@@ -26,6 +26,41 @@ func TestComputeActions(t *testing.T) {
 		runtime: func(pod *corev1.Pod) *RuntimePod { return runtimeFor(pod).Obj() },
 		want:    Actions{KillPod: true, CreateSandbox: true, InitContainersToStart: []int{0}},
 	}, {
+		name: "ephemeral container added to a running pod: start it",
+		pod:  makePod("web").Containers("app").Ephemeral("debugger", "app").Obj(),
+		runtime: func(pod *corev1.Pod) *RuntimePod {
+			return runtimeFor(pod).Sandbox(0, true).Running("app", 0).Obj()
+		},
+		want: Actions{SandboxID: "sandbox-0", EphemeralContainersToStart: []int{0}},
+	}, {
+		name: "ephemeral container exited: never restarted",
+		pod:  makePod("web").Containers("app").Ephemeral("debugger", "").Ephemeral("second", "").Obj(),
+		runtime: func(pod *corev1.Pod) *RuntimePod {
+			return runtimeFor(pod).Sandbox(0, true).Running("app", 0).Exited("debugger", 0, 1).Obj()
+		},
+		want: Actions{SandboxID: "sandbox-0", EphemeralContainersToStart: []int{1}},
+	}, {
+		name: "ephemeral container while an init container runs: start it at once",
+		pod:  makePod("web").Init("one").Containers("app").Ephemeral("debugger", "").Obj(),
+		runtime: func(pod *corev1.Pod) *RuntimePod {
+			return runtimeFor(pod).Sandbox(0, true).Running("one", 0).Obj()
+		},
+		want: Actions{SandboxID: "sandbox-0", EphemeralContainersToStart: []int{0}},
+	}, {
+		name: "ephemeral container of a new sandbox: not started",
+		pod:  makePod("web").Containers("app").Ephemeral("debugger", "").Obj(),
+		runtime: func(pod *corev1.Pod) *RuntimePod {
+			return runtimeFor(pod).Sandbox(0, false).Exited("app", 0, 0).Obj()
+		},
+		want: Actions{KillPod: true, CreateSandbox: true, SandboxID: "sandbox-0", Attempt: 1, ContainersToStart: []int{0}},
+	}, {
+		name: "pod done, only an ephemeral container runs: kill the pod",
+		pod:  makePod("job").Containers("app").Ephemeral("debugger", "").RestartPolicy(corev1.RestartPolicyNever).Obj(),
+		runtime: func(pod *corev1.Pod) *RuntimePod {
+			return runtimeFor(pod).Sandbox(0, true).Exited("app", 0, 0).Running("debugger", 0).Obj()
+		},
+		want: Actions{SandboxID: "sandbox-0", KillPod: true},
+	}, {
 		name:    "sandbox ready, containers not started",
 		pod:     makePod("web").Containers("a", "b").Obj(),
 		runtime: func(pod *corev1.Pod) *RuntimePod { return runtimeFor(pod).Sandbox(0, true).Obj() },

@@ -65,6 +65,16 @@ func (b *podBuilder) Init(names ...string) *podBuilder {
 	return b
 }
 
+// Ephemeral adds an ephemeral container (kubectl debug), targeting the
+// process namespace of target if set.
+func (b *podBuilder) Ephemeral(name, target string) *podBuilder {
+	b.pod.Spec.EphemeralContainers = append(b.pod.Spec.EphemeralContainers, corev1.EphemeralContainer{
+		EphemeralContainerCommon: corev1.EphemeralContainerCommon(container(name)),
+		TargetContainerName:      target,
+	})
+	return b
+}
+
 // Sidecar adds a restartable init container.
 func (b *podBuilder) Sidecar(name string) *podBuilder {
 	c := container(name)
@@ -234,7 +244,7 @@ func (b *runtimeBuilder) add(name string, state ContainerState, restarts int, ed
 }
 
 func containerSpec(pod *corev1.Pod, name string) *corev1.Container {
-	for _, list := range [][]corev1.Container{pod.Spec.Containers, pod.Spec.InitContainers} {
+	for _, list := range [][]corev1.Container{pod.Spec.Containers, pod.Spec.InitContainers, ephemeralContainers(&pod.Spec)} {
 		for i := range list {
 			if list[i].Name == name {
 				return &list[i]

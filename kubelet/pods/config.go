@@ -197,6 +197,9 @@ type containerParams struct {
 	mounts         []*runtimeapi.Mount
 	memoryCapacity int64
 	cpuCFSQuota    bool
+	// pidTarget, when set, is the container whose process namespace the
+	// container joins (an ephemeral container's target).
+	pidTarget string
 }
 
 // containerConfig is the CRI config of one of a pod's containers.
@@ -222,6 +225,10 @@ func containerConfig(pod *corev1.Pod, c *corev1.Container, p containerParams) *r
 	}
 	for _, e := range p.env {
 		cfg.Envs = append(cfg.Envs, &runtimeapi.KeyValue{Key: e.Name, Value: []byte(e.Value)})
+	}
+	if p.pidTarget != "" {
+		ns := cfg.Linux.SecurityContext.NamespaceOptions
+		ns.Pid, ns.TargetId = runtimeapi.NamespaceMode_TARGET, p.pidTarget
 	}
 	return cfg
 }

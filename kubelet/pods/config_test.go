@@ -300,3 +300,63 @@ func splitLines(s string) []string {
 	}
 	return lines
 }
+
+// An ephemeral container with a target joins the process namespace of
+// the target's running container (kubectl debug --target), unless the
+// pod's containers share one anyway.
+func TestEphemeralContainerProcessNamespace(t *testing.T) {
+	shared := makePod("web").Containers("app").Ephemeral("debugger", "app").Obj()
+	shared.Spec.ShareProcessNamespace = ptr.To(true)
+	tests := []struct {
+		name      string
+		pod       *corev1.Pod
+		runtime   func(pod *corev1.Pod) *RuntimePod
+		container string
+		wantPid   runtimeapi.NamespaceMode
+		wantID    string
+	}{{
+		name:      "target running",
+		pod:       makePod("web").Containers("app").Ephemeral("debugger", "app").Obj(),
+		runtime:   func(pod *corev1.Pod) *RuntimePod { return runtimeFor(pod).Sandbox(0, true).Running("app", 2).Obj() },
+		container: "debugger",
+		wantPid:   runtimeapi.NamespaceMode_TARGET,
+		wantID:    "app-2",
+	}, {
+		name:      "no target",
+		pod:       makePod("web").Containers("app").Ephemeral("debugger", "").Obj(),
+		runtime:   func(pod *corev1.Pod) *RuntimePod { return runtimeFor(pod).Sandbox(0, true).Running("app", 0).Obj() },
+		container: "debugger",
+		wantPid:   runtimeapi.NamespaceMode_CONTAINER,
+	}, {
+		name:      "target not running",
+		pod:       makePod("web").Containers("app").Ephemeral("debugger", "app").Obj(),
+		runtime:   func(pod *corev1.Pod) *RuntimePod { return runtimeFor(pod).Sandbox(0, true).Exited("app", 0, 1).Obj() },
+		container: "debugger",
+		wantPid:   runtimeapi.NamespaceMode_CONTAINER,
+	}, {
+		name:      "shared process namespace",
+		pod:       shared,
+		runtime:   func(pod *corev1.Pod) *RuntimePod { return runtimeFor(pod).Sandbox(0, true).Running("app", 0).Obj() },
+		container: "debugger",
+		wantPid:   runtimeapi.NamespaceMode_POD,
+	}, {
+		name:      "an app container",
+		pod:       makePod("web").Containers("app", "other").Ephemeral("debugger", "app").Obj(),
+		runtime:   func(pod *corev1.Pod) *RuntimePod { return runtimeFor(pod).Sandbox(0, true).Running("app", 0).Obj() },
+		container: "other",
+		wantPid:   runtimeapi.NamespaceMode_CONTAINER,
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := findContainerSpec(tt.pod, tt.container)
+			cfg := containerConfig(tt.pod, c, containerParams{pidTarget: pidTarget(tt.pod, c, tt.runtime(tt.pod))})
+			ns := cfg.GetLinux().GetSecurityContext().GetNamespaceOptions()
+			if ns.GetPid() != tt.wantPid || ns.GetTargetId() != tt.wantID {
+				t.Errorf("pid namespace = %s %q, want %s %q", ns.GetPid(), ns.GetTargetId(), tt.wantPid, tt.wantID)
+			}
+			if got := cfg.GetAnnotations()["io.kubernetes.container.type"]; tt.container == "debugger" && got != "ephemeral" {
+				t.Errorf("container type annotation = %q, want ephemeral", got)
+			}
+		})
+	}
+}

@@ -29,8 +29,9 @@ const (
 
 // Container types in the io.kubernetes.container.type annotation.
 const (
-	containerTypeInit    = "init"
-	containerTypeRegular = "container"
+	containerTypeInit      = "init"
+	containerTypeRegular   = "container"
+	containerTypeEphemeral = "ephemeral"
 )
 
 // sandboxLabels are the pod's labels plus its identity.

@@ -135,12 +135,30 @@ func hasAnyActiveRegularContainer(spec *corev1.PodSpec, rt *RuntimePod) bool {
 	return false
 }
 
-// containerType is "init" or "container".
+// containerType is "init", "ephemeral" or "container".
 func containerType(spec *corev1.PodSpec, name string) string {
 	for _, c := range spec.InitContainers {
 		if c.Name == name {
 			return containerTypeInit
 		}
 	}
+	for _, c := range spec.EphemeralContainers {
+		if c.Name == name {
+			return containerTypeEphemeral
+		}
+	}
 	return containerTypeRegular
+}
+
+// ephemeralContainers are the pod's ephemeral containers as containers
+// (the same fields; the ones ephemeral containers may not have are unset).
+func ephemeralContainers(spec *corev1.PodSpec) []corev1.Container {
+	if len(spec.EphemeralContainers) == 0 {
+		return nil
+	}
+	out := make([]corev1.Container, len(spec.EphemeralContainers))
+	for i := range spec.EphemeralContainers {
+		out[i] = corev1.Container(spec.EphemeralContainers[i].EphemeralContainerCommon)
+	}
+	return out
 }

@@ -60,6 +60,7 @@ func ComputeStatus(in StatusInput) corev1.PodStatus {
 
 	s.ContainerStatuses = containerStatuses(pod, rt, previous.ContainerStatuses, pod.Spec.Containers, in.StartFailures, false)
 	s.InitContainerStatuses = containerStatuses(pod, rt, previous.InitContainerStatuses, pod.Spec.InitContainers, in.StartFailures, true)
+	s.EphemeralContainerStatuses = containerStatuses(pod, rt, previous.EphemeralContainerStatuses, ephemeralContainers(&pod.Spec), in.StartFailures, false)
 	setReadiness(pod, &s, in.Probes)
 
 	all := append(append([]corev1.ContainerStatus{}, s.ContainerStatuses...), s.InitContainerStatuses...)

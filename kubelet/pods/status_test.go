@@ -24,6 +24,7 @@ func TestComputeStatusSummary(t *testing.T) {
 		conditions []string
 		containers []string
 		inits      []string
+		ephemerals []string
 	}{{
 		name:    "nothing runs yet",
 		pod:     makePod("web").Containers("app").Obj(),
@@ -448,6 +449,22 @@ func TestComputeStatusSummary(t *testing.T) {
 			"PodScheduled=True",
 		},
 		containers: []string{"app: terminated(42 Error) restarts=0"},
+	}, {
+		name: "an ephemeral container runs: listed apart, the pod's readiness unchanged",
+		pod:  makePod("web").Containers("app").Ephemeral("debugger", "app").Ephemeral("later", "").Obj(),
+		runtime: func(pod *corev1.Pod) *RuntimePod {
+			return runtimeFor(pod).Sandbox(0, true).Running("app", 0).Running("debugger", 0).Obj()
+		},
+		phase: corev1.PodRunning,
+		conditions: []string{
+			"PodReadyToStartContainers=True",
+			"Initialized=True",
+			"Ready=True",
+			"ContainersReady=True",
+			"PodScheduled=True",
+		},
+		containers: []string{"app: running restarts=0 ready started"},
+		ephemerals: []string{"debugger: running restarts=0", "later: waiting(ContainerCreating) restarts=0"},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -473,6 +490,9 @@ func TestComputeStatusSummary(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.inits, containerSummary(got.InitContainerStatuses)); diff != "" {
 				t.Errorf("init container statuses (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.ephemerals, containerSummary(got.EphemeralContainerStatuses)); diff != "" {
+				t.Errorf("ephemeral container statuses (-want +got):\n%s", diff)
 			}
 		})
 	}

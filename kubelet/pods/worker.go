@@ -376,7 +376,7 @@ func (w *Worker) apply(ctx context.Context, pod *corev1.Pod, rt *RuntimePod, act
 	// Keep only the last run of each init container.
 	w.removeInitContainers(ctx, pod, rt, 1)
 
-	if !actions.CreateSandbox && len(actions.InitContainersToStart) == 0 && len(actions.ContainersToStart) == 0 {
+	if !actions.CreateSandbox && len(actions.InitContainersToStart) == 0 && len(actions.ContainersToStart) == 0 && len(actions.EphemeralContainersToStart) == 0 {
 		return nil
 	}
 	sandbox, err := w.sandboxConfig(ctx, pod, actions.Attempt)
@@ -388,6 +388,10 @@ func (w *Worker) apply(ctx context.Context, pod *corev1.Pod, rt *RuntimePod, act
 		if sandboxID, podIPs, err = w.createSandbox(ctx, pod, sandbox); err != nil {
 			return err
 		}
+	}
+	ephemeral := ephemeralContainers(&pod.Spec)
+	for _, i := range actions.EphemeralContainersToStart {
+		w.startContainer(ctx, pod, rt, &ephemeral[i], sandboxID, sandbox, podIPs)
 	}
 	for _, i := range actions.InitContainersToStart {
 		c := &pod.Spec.InitContainers[i]
@@ -498,6 +502,7 @@ func (w *Worker) tryStartContainer(ctx context.Context, pod *corev1.Pod, rt *Run
 		mounts:         mounts,
 		memoryCapacity: w.cfg.MemoryCapacity,
 		cpuCFSQuota:    !w.cfg.DisableCPUQuota,
+		pidTarget:      pidTarget(pod, c, rt),
 	})
 
 	log.V(2).Info("Creating container", "restartCount", restartCount)
@@ -756,8 +761,28 @@ func backoffKey(pod *corev1.Pod, c *corev1.Container) string {
 	return fmt.Sprintf("%s_%s_%s_%s_%s", pod.Name, pod.Namespace, pod.UID, c.Name, HashContainer(c))
 }
 
+// pidTarget is the runtime ID of the running container whose process
+// namespace an ephemeral container with a targetContainerName joins
+// (kubectl debug --target), unless the pod's containers share one anyway.
+func pidTarget(pod *corev1.Pod, c *corev1.Container, rt *RuntimePod) string {
+	if pod.Spec.HostPID || (pod.Spec.ShareProcessNamespace != nil && *pod.Spec.ShareProcessNamespace) {
+		return ""
+	}
+	for _, ec := range pod.Spec.EphemeralContainers {
+		if ec.Name != c.Name || ec.TargetContainerName == "" {
+			continue
+		}
+		for _, rc := range rt.Containers {
+			if rc.Name == ec.TargetContainerName && rc.State == ContainerRunning {
+				return rc.ID
+			}
+		}
+	}
+	return ""
+}
+
 func findContainerSpec(pod *corev1.Pod, name string) *corev1.Container {
-	for _, list := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+	for _, list := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers, ephemeralContainers(&pod.Spec)} {
 		for i := range list {
 			if list[i].Name == name {
 				return &list[i]

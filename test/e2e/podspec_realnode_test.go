@@ -286,3 +286,38 @@ spec:
 	}
 	run(t, "delete", "pod", "-n", ns, "reader-of-claim", "--wait=false")
 }
+
+// debugStory: `kubectl debug --target` adds an ephemeral container to a
+// running pod, which sees the target container's processes, can be
+// exec'd into and logged, and leaves the pod and its app container alone.
+func debugStory(t *testing.T, ns string) {
+	applyManifest(t, ns, podManifest("debuggee", `
+  containers:
+  - name: app
+    image: `+busyboxImage+`
+    command: ["sh", "-c", "exec sleep 3601"]`))
+	before := waitPod(t, ns, "debuggee", "Running", 60*time.Second, podRunning)
+	run(t, "debug", "-n", ns, "debuggee", "--image="+busyboxImage, "--target=app", "--container=debugger", "--", "sh", "-c", "ps; exec sleep 3600")
+	pod := waitPod(t, ns, "debuggee", "its ephemeral container running", 60*time.Second, func(p *corev1.Pod) bool {
+		for _, s := range p.Status.EphemeralContainerStatuses {
+			if s.Name == "debugger" {
+				return s.State.Running != nil
+			}
+		}
+		return false
+	})
+	waitUntil(t, "the debugger's log to list the target's process", 30*time.Second, func() (bool, string) {
+		out, _, _ := kubectl{}.try(t, "logs", "-n", ns, "debuggee", "-c", "debugger")
+		return strings.Contains(out, "sleep 3601"), out
+	})
+	mustContain(t, run(t, "exec", "-n", ns, "debuggee", "-c", "debugger", "--", "sh", "-c", "echo $((6*7)); ps"), "42", "sleep 3601")
+	if podCondition(pod, corev1.PodReady).Status != corev1.ConditionTrue {
+		t.Errorf("the pod is not Ready with an ephemeral container: %+v", pod.Status.Conditions)
+	}
+	app := pod.Status.ContainerStatuses[0]
+	if app.RestartCount != 0 || app.ContainerID != before.Status.ContainerStatuses[0].ContainerID {
+		t.Errorf("the app container changed: %s restarts=%d, was %s", app.ContainerID, app.RestartCount, before.Status.ContainerStatuses[0].ContainerID)
+	}
+	mustContain(t, run(t, "describe", "pod", "-n", ns, "debuggee"), "Ephemeral Containers:", "debugger:")
+	run(t, "delete", "pod", "-n", ns, "debuggee", "--wait=false")
+}
