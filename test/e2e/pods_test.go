@@ -161,7 +161,7 @@ func TestPodsOnARealNode(t *testing.T) {
 	t.Run("init containers in order, and every kind of environment variable", func(t *testing.T) { initContainersAndEnvironmentStory(t, ns) })
 	t.Run("a missing ConfigMap and an image that cannot be pulled", func(t *testing.T) { configErrorAndImagePullStory(t, ns) })
 	t.Run("exec, tcpSocket and startup probes, a postStart hook", func(t *testing.T) { probesAndPostStartStory(t, ns) })
-	t.Run("kubectl debug adds an ephemeral container that sees its target", func(t *testing.T) { debugStory(t, ns) })
+	t.Run("kubectl debug adds an ephemeral container that sees its target", func(t *testing.T) { debugStory(t, node, ns) })
 	t.Run("a claim bound to a hostPath PersistentVolume outlives its pods", func(t *testing.T) { persistentVolumeStory(t, node, ns) })
 
 	t.Run("a memory hog is OOMKilled", func(t *testing.T) {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -290,7 +291,7 @@ spec:
 // debugStory: `kubectl debug --target` adds an ephemeral container to a
 // running pod, which sees the target container's processes, can be
 // exec'd into and logged, and leaves the pod and its app container alone.
-func debugStory(t *testing.T, ns string) {
+func debugStory(t *testing.T, node *realNode, ns string) {
 	applyManifest(t, ns, podManifest("debuggee", `
   containers:
   - name: app
@@ -319,5 +320,29 @@ func debugStory(t *testing.T, ns string) {
 		t.Errorf("the app container changed: %s restarts=%d, was %s", app.ContainerID, app.RestartCount, before.Status.ContainerStatuses[0].ContainerID)
 	}
 	mustContain(t, run(t, "describe", "pod", "-n", ns, "debuggee"), "Ephemeral Containers:", "debugger:")
+
+	// kubectl debug -i attaches to the new container's stdin; when the
+	// shell exits the container stays terminated: never restarted.
+	shell := startStream(t, "debug", "-i", "-n", ns, "debuggee", "--image="+busyboxImage, "--container=shell", "--", "sh")
+	shell.send("echo from the debug shell $((6*7))\n")
+	shell.until(regexp.MustCompile(`^from the debug shell 42$`), 60*time.Second)
+	shell.send("exit 7\n")
+	waitPod(t, ns, "debuggee", "the debug shell to be terminated", 60*time.Second, func(p *corev1.Pod) bool {
+		for _, s := range p.Status.EphemeralContainerStatuses {
+			if s.Name == "shell" {
+				return s.State.Terminated != nil && s.State.Terminated.ExitCode == 7
+			}
+		}
+		return false
+	})
+	time.Sleep(3 * time.Second) // a restart would show within a sync or two
+	for _, s := range getPod(t, ns, "debuggee").Status.EphemeralContainerStatuses {
+		if s.Name == "shell" && (s.State.Terminated == nil || s.RestartCount != 0) {
+			t.Errorf("the exited debug shell was restarted: %+v", s)
+		}
+	}
+	if n := node.containers(t, ns, "debuggee", "shell"); n != 1 {
+		t.Errorf("containerd has %d containers of the debug shell, want 1", n)
+	}
 	run(t, "delete", "pod", "-n", ns, "debuggee", "--wait=false")
 }
