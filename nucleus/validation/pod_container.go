@@ -38,15 +38,7 @@ func validateContainers(containers []corev1.Container, init bool, spec *corev1.P
 // ephemeral) has: a unique name, an image, policies, ports, environment,
 // volume mounts and resources. It adds the container's name to names.
 func validateContainerCommon(c *corev1.Container, spec *corev1.PodSpec, volumes, names sets.Set[string], p *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	switch {
-	case c.Name == "":
-		errs = append(errs, field.Required(p.Child("name"), ""))
-	case names.Has(c.Name):
-		errs = append(errs, field.Duplicate(p.Child("name"), c.Name))
-	default:
-		errs = append(errs, messages(p.Child("name"), c.Name, validation.IsDNS1123Label(c.Name))...)
-	}
+	errs := validateUniqueLabel(p.Child("name"), c.Name, names)
 	names.Insert(c.Name)
 	switch {
 	case c.Image == "":

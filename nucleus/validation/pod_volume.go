@@ -21,15 +21,7 @@ func validateVolumes(volumes []corev1.Volume, fldPath *field.Path) (sets.Set[str
 	for i := range volumes {
 		v := &volumes[i]
 		p := fldPath.Index(i)
-		nameErrs := field.ErrorList{}
-		switch {
-		case v.Name == "":
-			nameErrs = append(nameErrs, field.Required(p.Child("name"), ""))
-		case names.Has(v.Name):
-			nameErrs = append(nameErrs, field.Duplicate(p.Child("name"), v.Name))
-		default:
-			nameErrs = messages(p.Child("name"), v.Name, validation.IsDNS1123Label(v.Name))
-		}
+		nameErrs := validateUniqueLabel(p.Child("name"), v.Name, names)
 		sourceErrs := validateVolumeSource(&v.VolumeSource, p)
 		if len(nameErrs) == 0 && len(sourceErrs) == 0 {
 			names.Insert(v.Name)
@@ -38,6 +30,19 @@ func validateVolumes(volumes []corev1.Volume, fldPath *field.Path) (sets.Set[str
 		errs = append(errs, sourceErrs...)
 	}
 	return names, errs
+}
+
+// validateUniqueLabel checks a required name that must be a DNS-1123
+// label not among names (containers', volumes').
+func validateUniqueLabel(p *field.Path, name string, names sets.Set[string]) field.ErrorList {
+	switch {
+	case name == "":
+		return field.ErrorList{field.Required(p, "")}
+	case names.Has(name):
+		return field.ErrorList{field.Duplicate(p, name)}
+	default:
+		return messages(p, name, validation.IsDNS1123Label(name))
+	}
 }
 
 // validateVolumeSource requires exactly one volume type and checks the
